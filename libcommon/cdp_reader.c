@@ -347,42 +347,62 @@ apply_stream(struct cdp_reader *r, const struct cdp_record *rec)
 		r->cur->last_seq = rec->seq;
 }
 
-/* The stream rules of cdp-journal(5).  0, or -1 with RESYNC_DELIVER. */
+/*
+ * Step 11 of READING in cdp-journal(5): the record's place in the stream,
+ * judged from the header alone, so skipped records count too.
+ * 0, or -1 with RESYNC_DELIVER: the record itself is sound.
+ */
 static int
-check_stream(struct cdp_reader *r, const struct cdp_record *rec)
+check_place(struct cdp_reader *r, const struct hdr *hd, uint64_t off)
 {
-	const char *name = cdp_record_type_name(rec->type);
+	const char *name = cdp_record_type_name(hd->type);
+	int control = hd->type == CDP_T_ACK || hd->type == CDP_T_RESUME;
 	uint64_t want;
 
 	if (name == NULL)
 		name = "unknown";
-	if (rec->type == CDP_T_STREAM_HDR || rec->type == CDP_T_ACK ||
-	    rec->type == CDP_T_RESUME)
+	if (r->flags & CDP_READER_RETURN) {
+		if (!control)
+			return fail(r, CDP_RE_ORDER, RESYNC_DELIVER, off,
+			    "%s record on the return channel", name);
+		return 0;
+	}
+	if (control)
+		return fail(r, CDP_RE_ORDER, RESYNC_DELIVER, off,
+		    "%s record in a journal", name);
+	if (hd->type == CDP_T_STREAM_HDR)
 		return 0;
 	if (r->cur == NULL)
-		return fail(r, CDP_RE_ORDER, RESYNC_DELIVER, rec->offset,
+		return fail(r, CDP_RE_ORDER, RESYNC_DELIVER, off,
 		    "%s record before any STREAM_HDR", name);
 	if (r->ended)
-		return fail(r, CDP_RE_ORDER, RESYNC_DELIVER, rec->offset,
+		return fail(r, CDP_RE_ORDER, RESYNC_DELIVER, off,
 		    "%s record after STREAM_END", name);
+	if (hd->seq == 0 || r->cur->last_seq == 0)
+		return 0;
+	want = r->cur->last_seq + 1;
+	if (hd->seq > want)
+		return fail(r, CDP_RE_SEQ_GAP, RESYNC_DELIVER, off,
+		    "seq gap: expected %llu, got %llu",
+		    (unsigned long long)want, (unsigned long long)hd->seq);
+	if (hd->seq < want)
+		return fail(r, CDP_RE_SEQ_REPEAT, RESYNC_DELIVER, off,
+		    "seq repeat: expected %llu, got %llu",
+		    (unsigned long long)want, (unsigned long long)hd->seq);
+	return 0;
+}
+
+/* Step 12's stream rule: STREAM_END names the stream's last seq. */
+static int
+check_end(struct cdp_reader *r, const struct cdp_record *rec)
+{
 	/* A section read alone may end a stream whose records it lacks. */
-	if (rec->type == CDP_T_STREAM_END && r->cur->last_seq != 0 &&
-	    rec->u64 != r->cur->last_seq)
+	if (rec->type == CDP_T_STREAM_END && r->cur != NULL &&
+	    r->cur->last_seq != 0 && rec->u64 != r->cur->last_seq)
 		return fail(r, CDP_RE_ORDER, RESYNC_DELIVER, rec->offset,
 		    "STREAM_END says last seq %llu, but it was %llu",
 		    (unsigned long long)rec->u64,
 		    (unsigned long long)r->cur->last_seq);
-	if (rec->seq == 0 || r->cur->last_seq == 0)
-		return 0;
-	want = r->cur->last_seq + 1;
-	if (rec->seq > want)
-		return fail(r, CDP_RE_SEQ_GAP, RESYNC_DELIVER, rec->offset,
-		    "seq gap: expected %llu, got %llu",
-		    (unsigned long long)want, (unsigned long long)rec->seq);
-	if (rec->seq < want)
-		return fail(r, CDP_RE_SEQ_REPEAT, RESYNC_DELIVER, rec->offset,
-		    "seq repeat: expected %llu, got %llu",
-		    (unsigned long long)want, (unsigned long long)rec->seq);
 	return 0;
 }
 
@@ -406,7 +426,7 @@ read_record(struct cdp_reader *r, struct cdp_record *rec)
 	ssize_t avail;
 	uint64_t off;
 	const char *why;
-	int known, deliver;
+	int known, deliver, misplaced;
 	size_t i;
 
 again:
@@ -487,6 +507,9 @@ again:
 	rec->raw = raw;
 	rec->raw_size = hd.total;
 
+	if ((hd.flags & CDP_F_COMPRESSED) &&
+	    inflate_payload(r, payload, &hd, off, &payload) == -1)
+		return -1;
 	known = cdp_record_type_known(hd.type) &&
 	    (hd.flags & ~CDP_F_KNOWN) == 0;
 	if (!known && (hd.flags & CDP_F_MUST_UNDERSTAND))
@@ -500,26 +523,28 @@ again:
 		    (unsigned long long)hd.seq);
 	}
 
+	/* The record is sound from here on; is it in its place? */
+	misplaced = check_place(r, &hd, off) == -1;
 	deliver = known || (r->flags & CDP_READER_KEEP_UNKNOWN);
 	if (known) {
-		if (hd.flags & CDP_F_COMPRESSED) {
-			if (inflate_payload(r, payload, &hd, off,
-			    &payload) == -1)
+		if (cdp_record_decode(rec, payload, hd.raw_len, &why) == -1) {
+			if (misplaced) {
+				/* Report the first problem; skip the record. */
+				r->how = RESYNC_SKIP;
 				return -1;
-		}
-		if (cdp_record_decode(rec, payload, hd.raw_len, &why) == -1)
+			}
 			return fail(r, CDP_RE_PAYLOAD, RESYNC_SKIP, off,
 			    "record %llu (%s): malformed payload: %s",
 			    (unsigned long long)hd.seq,
 			    cdp_record_type_name(hd.type), why);
+		}
 	} else {
 		memset(rec->uuid, 0, sizeof(rec->uuid));
 		rec->path[0] = rec->path2[0] = rec->name[0] = '\0';
 		rec->data = payload;
-		rec->data_len = hd.payload_len;
+		rec->data_len = hd.raw_len;
 	}
-
-	if (check_stream(r, rec) == -1) {
+	if (misplaced || check_end(r, rec) == -1) {
 		if (hold(r, rec, deliver) == -1)
 			return fail(r, CDP_RE_IO, RESYNC_FAIL, off, "%s",
 			    strerror(errno));

@@ -45,6 +45,7 @@ enum cdp_reader_err {
 
 /* Flags for cdp_reader_open(). */
 #define CDP_READER_KEEP_UNKNOWN	0x1	/* return skippable unknown records too */
+#define CDP_READER_RETURN	0x2	/* a return channel: only ACK and RESUME */
 
 /* The reader does not own src; close it after the reader. */
 struct cdp_reader *cdp_reader_open(struct cdp_source *src, int flags);

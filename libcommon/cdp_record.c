@@ -244,7 +244,25 @@ check_fields(const struct cdp_record *rec, const char **why)
 			return -1;
 		}
 		break;
+	case CDP_T_FSYNC:
+		if (rec->rflags & ~(uint32_t)CDP_FSYNC_DATASYNC) {
+			*why = "unknown FSYNC flags";
+			return -1;
+		}
+		break;
 	case CDP_T_FALLOCATE:
+		switch (rec->mode) {
+		case 0x00: case 0x01: case 0x03: case 0x08: case 0x10:
+		case 0x11: case 0x20: case 0x40: case 0x41:
+			break;
+		default:
+			*why = "bad FALLOCATE mode";
+			return -1;
+		}
+		if (rec->len == 0) {
+			*why = "empty FALLOCATE range";
+			return -1;
+		}
 		if (rec->off > (uint64_t)INT64_MAX ||
 		    rec->len > (uint64_t)INT64_MAX - rec->off) {
 			*why = "range beyond the largest file offset";

@@ -282,8 +282,8 @@ put_one(struct cdp_writer *w, const struct cdp_record *rec)
 	head_len = cdp_record_encode_head(rec, w->head, sizeof(w->head));
 	if (head_len == -1)
 		return -1;
-	if (rec->type == CDP_T_STREAM_HDR ||
-	    cdp_record_type_changes_tree(rec->type))
+	if (rec->type == CDP_T_STREAM_HDR || rec->type == CDP_T_ACK ||
+	    rec->type == CDP_T_RESUME || cdp_record_type_changes_tree(rec->type))
 		flags |= CDP_F_MUST_UNDERSTAND;
 	if (cdp_record_type_numbered(rec->type))
 		seq = w->next_seq;
