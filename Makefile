@@ -20,7 +20,7 @@ CFLAGS	?= $(OPT)
 CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -Icmd
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP
 
-PKGS_COMMON = popt libarchive zlib libpcap libxxhash
+PKGS_COMMON = popt libarchive zlib libdeflate libpcap libxxhash
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 

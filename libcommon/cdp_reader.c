@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "cdp_reader.h"
 
@@ -52,8 +52,7 @@ struct cdp_reader {
 	size_t		 bigcap;
 	uint8_t		*zbuf;		/* inflated payload */
 	size_t		 zcap;
-	z_stream	 z;
-	int		 z_ready;
+	struct libdeflate_decompressor *inflater;
 
 	struct stream_state streams[MAX_STREAMS];
 	size_t		 nstreams;
@@ -135,8 +134,8 @@ cdp_reader_close(struct cdp_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->z_ready)
-		inflateEnd(&r->z);
+	if (r->inflater != NULL)
+		libdeflate_free_decompressor(r->inflater);
 	free(r->ibuf);
 	free(r->big);
 	free(r->zbuf);
@@ -201,7 +200,7 @@ check_header(struct cdp_reader *r, const uint8_t *h, struct hdr *hd)
 	if (memcmp(h, CDP_MAGIC, 4) != 0)
 		return fail(r, CDP_RE_MAGIC, RESYNC_SCAN, off,
 		    "bad magic: not a record header");
-	if (le32(h + 44) != (uint32_t)crc32(0, h, 44))
+	if (le32(h + 44) != libdeflate_crc32(0, h, 44))
 		return fail(r, CDP_RE_HDR_CRC, RESYNC_SCAN, off,
 		    "bad header CRC");
 	hd->type = le16(h + 4);
@@ -263,7 +262,7 @@ scan(struct cdp_reader *r)
 			    CDP_MAGIC, 4);
 			if (p == NULL || p >= end)
 				break;
-			if (le32(p + 44) == (uint32_t)crc32(0, p, 44)) {
+			if (le32(p + 44) == libdeflate_crc32(0, p, 44)) {
 				consume(r, (size_t)(p - (r->ibuf + r->ipos)));
 				return 0;
 			}
@@ -274,12 +273,16 @@ scan(struct cdp_reader *r)
 	}
 }
 
-/* Inflate exactly raw_len bytes, no more, with nothing left over. */
+/*
+ * Inflate exactly raw_len bytes, no more, with nothing left over.  The
+ * output buffer is raw_len bytes, so a zlib bomb cannot make it larger.
+ */
 static int
 inflate_payload(struct cdp_reader *r, const uint8_t *p, const struct hdr *hd,
     uint64_t off, const uint8_t **out)
 {
-	int zr;
+	size_t in_used = 0, out_len = 0;
+	enum libdeflate_result res;
 
 	if (hd->raw_len > r->zcap) {
 		uint8_t *n = realloc(r->zbuf, hd->raw_len);
@@ -290,19 +293,14 @@ inflate_payload(struct cdp_reader *r, const uint8_t *p, const struct hdr *hd,
 		r->zbuf = n;
 		r->zcap = hd->raw_len;
 	}
-	if (!r->z_ready) {
-		if (inflateInit(&r->z) != Z_OK)
-			return fail(r, CDP_RE_IO, RESYNC_FAIL, off,
-			    "cannot start zlib");
-		r->z_ready = 1;
-	} else
-		inflateReset(&r->z);
-	r->z.next_in = (Bytef *)(uintptr_t)p;
-	r->z.avail_in = hd->payload_len;
-	r->z.next_out = r->zbuf;
-	r->z.avail_out = hd->raw_len;
-	zr = inflate(&r->z, Z_FINISH);
-	if (zr != Z_STREAM_END || r->z.avail_out != 0 || r->z.avail_in != 0)
+	if (r->inflater == NULL &&
+	    (r->inflater = libdeflate_alloc_decompressor()) == NULL)
+		return fail(r, CDP_RE_IO, RESYNC_FAIL, off, "%s",
+		    strerror(ENOMEM));
+	res = libdeflate_zlib_decompress_ex(r->inflater, p, hd->payload_len,
+	    r->zbuf, hd->raw_len, &in_used, &out_len);
+	if (res != LIBDEFLATE_SUCCESS || out_len != hd->raw_len ||
+	    in_used != hd->payload_len)
 		return fail(r, CDP_RE_INFLATE, RESYNC_SKIP, off,
 		    "compressed payload does not inflate to %u bytes",
 		    hd->raw_len);
@@ -493,7 +491,7 @@ again:
 		if (raw[i] != 0)
 			return fail(r, CDP_RE_PADDING, RESYNC_SKIP, off,
 			    "non-zero padding");
-	if ((uint32_t)crc32(0, payload, hd.payload_len) != hd.payload_crc)
+	if (libdeflate_crc32(0, payload, hd.payload_len) != hd.payload_crc)
 		return fail(r, CDP_RE_PAYLOAD_CRC, RESYNC_SKIP, off,
 		    "bad payload CRC");
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "cdp_writer.h"
 
@@ -30,9 +30,9 @@ struct cdp_writer {
 	size_t		 len;
 	uint64_t	 next_seq;
 	uint64_t	 bytes;
-	z_stream	 z;
-	int		 z_ready;
-	uint8_t		*zbuf;
+	struct libdeflate_compressor *deflater;
+	uint8_t		*zbuf;		/* compressed payload */
+	uint8_t		*flat;		/* head and data together, to compress */
 	size_t		 zcap;
 	uint8_t		 head[CDP_RECORD_HEAD_MAX];
 };
@@ -73,7 +73,7 @@ cdp_writer_frame(uint8_t hdr[CDP_HDR_LEN], uint16_t type, uint16_t flags,
 	put32(hdr + 32, raw_len);
 	put32(hdr + 36, payload_crc);
 	put32(hdr + 40, 0);
-	put32(hdr + 44, (uint32_t)crc32(0, hdr, 44));
+	put32(hdr + 44, libdeflate_crc32(0, hdr, 44));
 }
 
 static int64_t
@@ -107,9 +107,10 @@ cdp_writer_close(struct cdp_writer *w)
 {
 	if (w == NULL)
 		return;
-	if (w->z_ready)
-		deflateEnd(&w->z);
+	if (w->deflater != NULL)
+		libdeflate_free_compressor(w->deflater);
 	free(w->zbuf);
+	free(w->flat);
 	free(w->buf);
 	free(w);
 }
@@ -158,43 +159,35 @@ cdp_writer_flush(struct cdp_writer *w)
 	return 0;
 }
 
-/* Deflate head + data into zbuf.  Returns the length, or 0 if no gain. */
+/*
+ * Compress head + data into zbuf as a zlib stream.  Returns its length, or
+ * 0 if it would not be smaller than the raw payload (then it is not used).
+ */
 static size_t
 compress_payload(struct cdp_writer *w, size_t head_len, const uint8_t *data,
     size_t data_len)
 {
-	size_t raw = head_len + data_len, bound;
-	int zr;
+	size_t raw = head_len + data_len;
 
-	if (!w->z_ready) {
-		if (deflateInit(&w->z, w->level) != Z_OK)
-			return 0;
-		w->z_ready = 1;
-	} else
-		deflateReset(&w->z);
-	bound = deflateBound(&w->z, raw);
-	if (bound > w->zcap) {
-		uint8_t *n = realloc(w->zbuf, bound);
-
-		if (n == NULL)
-			return 0;
-		w->zbuf = n;
-		w->zcap = bound;
-	}
-	/* Only a result smaller than the raw payload is of use. */
-	w->z.next_out = w->zbuf;
-	w->z.avail_out = (uInt)(raw - 1);
-	w->z.next_in = w->head;
-	w->z.avail_in = (uInt)head_len;
-	zr = deflate(&w->z, data_len > 0 ? Z_NO_FLUSH : Z_FINISH);
-	if (zr == Z_OK && data_len > 0) {
-		w->z.next_in = (Bytef *)(uintptr_t)data;
-		w->z.avail_in = (uInt)data_len;
-		zr = deflate(&w->z, Z_FINISH);
-	}
-	if (zr != Z_STREAM_END)
+	if (w->deflater == NULL &&
+	    (w->deflater = libdeflate_alloc_compressor(w->level)) == NULL)
 		return 0;
-	return raw - 1 - w->z.avail_out;
+	if (w->zcap < raw) {
+		uint8_t *z = realloc(w->zbuf, raw), *f;
+
+		if (z == NULL)
+			return 0;
+		w->zbuf = z;
+		if ((f = realloc(w->flat, raw)) == NULL)
+			return 0;
+		w->flat = f;
+		w->zcap = raw;
+	}
+	memcpy(w->flat, w->head, head_len);
+	if (data_len > 0)
+		memcpy(w->flat + head_len, data, data_len);
+	return libdeflate_zlib_compress(w->deflater, w->flat, raw, w->zbuf,
+	    raw - 1);
 }
 
 /* Frame and write one record whose payload is head + data. */
@@ -222,12 +215,12 @@ emit(struct cdp_writer *w, uint16_t type, uint16_t flags, uint64_t seq,
 		l1 = stored;
 		p2 = NULL;
 		l2 = 0;
-		crc = (uint32_t)crc32(0, w->zbuf, (uInt)stored);
+		crc = libdeflate_crc32(0, w->zbuf, stored);
 	} else {
 		stored = raw_len;
-		crc = (uint32_t)crc32(0, w->head, (uInt)head_len);
+		crc = libdeflate_crc32(0, w->head, head_len);
 		if (data_len > 0)
-			crc = (uint32_t)crc32(crc, data, (uInt)data_len);
+			crc = libdeflate_crc32(crc, data, data_len);
 	}
 	cdp_writer_frame(hdr, type, flags, seq, time_ns, (uint32_t)stored,
 	    (uint32_t)raw_len, crc);
