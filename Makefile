@@ -94,7 +94,10 @@ lint:
 	@rm -rf $(LINT_TMP) && mkdir -p $(LINT_TMP)/man1 $(LINT_TMP)/man5
 	@cp $(MAN1) $(LINT_TMP)/man1/ && cp $(MAN5) $(LINT_TMP)/man5/
 	@makewhatis $(LINT_TMP)
-	@out=$$(MANPATH=$(CURDIR)/$(LINT_TMP):/usr/share/man mandoc -Tlint -Wstyle $(MAN1) $(MAN5) 2>&1); \
+	@# "outdated mandoc.db lacks X entry": X was found, in a tree with no
+	@# mandoc.db (/usr/share/man on Debian); the reference is good.
+	@out=$$(MANPATH=$(CURDIR)/$(LINT_TMP):/usr/share/man mandoc -Tlint -Wstyle $(MAN1) $(MAN5) 2>&1 | \
+	    grep -v '^mandoc: outdated mandoc.db lacks '); \
 	rm -rf $(LINT_TMP); \
 	if [ -n "$$out" ]; then echo "$$out"; echo "lint: mandoc found problems"; exit 1; fi
 	@shellcheck -s bash $(BASHCOMP) tests/e2e/run tests/e2e/lib.sh scripts/*.sh
