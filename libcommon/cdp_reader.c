@@ -22,7 +22,8 @@
 
 #include "cdp_reader.h"
 
-#define IBUF_SIZE	(4u * 1024 * 1024)
+#define IBUF_MIN	(64u * 1024)	/* small journals need no more */
+#define IBUF_MAX	(4u * 1024 * 1024)	/* large records are read in place */
 #define MAX_STREAMS	64	/* streams remembered for resumed sections */
 
 enum resync_how {
@@ -44,7 +45,7 @@ struct cdp_reader {
 	int		 flags;
 
 	uint8_t		*ibuf;		/* input bytes [ipos, ilen) unread */
-	size_t		 ipos, ilen;
+	size_t		 ipos, ilen, icap;
 	int		 eof;
 	uint64_t	 off;		/* stream offset of ibuf[ipos] */
 
@@ -122,7 +123,8 @@ cdp_reader_open(struct cdp_source *src, int flags)
 		return NULL;
 	r->src = src;
 	r->flags = flags;
-	if ((r->ibuf = malloc(IBUF_SIZE)) == NULL) {
+	r->icap = IBUF_MIN;
+	if ((r->ibuf = malloc(r->icap)) == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -144,7 +146,7 @@ cdp_reader_close(struct cdp_reader *r)
 }
 
 /*
- * Make at least need bytes available at ibuf + ipos (need <= IBUF_SIZE).
+ * Make at least need bytes available at ibuf + ipos (need <= icap).
  * Returns the bytes available, fewer only at the end of input, or -1.
  */
 static ssize_t
@@ -153,13 +155,13 @@ fill(struct cdp_reader *r, size_t need)
 	while (r->ilen - r->ipos < need && !r->eof) {
 		ssize_t n;
 
-		if (r->ipos + need > IBUF_SIZE || r->ilen == IBUF_SIZE) {
+		if (r->ipos + need > r->icap || r->ilen == r->icap) {
 			memmove(r->ibuf, r->ibuf + r->ipos, r->ilen - r->ipos);
 			r->ilen -= r->ipos;
 			r->ipos = 0;
 		}
 		n = cdp_source_read(r->src, r->ibuf + r->ilen,
-		    IBUF_SIZE - r->ilen);
+		    r->icap - r->ilen);
 		if (n == -1)
 			return -1;
 		if (n == 0)
@@ -341,6 +343,21 @@ apply_stream(struct cdp_reader *r, const struct cdp_record *rec)
 		r->ended = 0;
 	} else if (rec->type == CDP_T_STREAM_END)
 		r->ended = 1;
+	else if (r->cur == NULL && !(r->flags & CDP_READER_RETURN)) {
+		/*
+		 * A record delivered despite a missing (damaged) STREAM_HDR:
+		 * go on numbering an anonymous stream, so that one bad byte
+		 * in a header is one problem, not one per record after it.
+		 */
+		static const uint8_t anon[16];
+
+		s = find_stream(r, anon);
+		if (s == NULL && r->nstreams < MAX_STREAMS) {
+			s = &r->streams[r->nstreams++];
+			memset(s, 0, sizeof(*s));
+		}
+		r->cur = s;
+	}
 	if (rec->seq != 0 && r->cur != NULL)
 		r->cur->last_seq = rec->seq;
 }
@@ -442,7 +459,19 @@ again:
 		return -1;
 
 	/* The whole record, in ibuf if it fits, else in its own buffer. */
-	if (hd.total <= IBUF_SIZE) {
+	/* Records of up to IBUF_MAX/4 bytes are decoded where they were read. */
+	if (hd.total > r->icap && r->icap < IBUF_MAX) {
+		size_t cap = r->icap;
+		uint8_t *n;
+
+		while (cap < hd.total * 4 && cap < IBUF_MAX)
+			cap *= 2;
+		if ((n = realloc(r->ibuf, cap)) != NULL) {
+			r->ibuf = n;
+			r->icap = cap;
+		}
+	}
+	if (hd.total <= r->icap) {
 		avail = fill(r, hd.total);
 		if (avail == -1)
 			return io_fail(r);
