@@ -14,8 +14,8 @@
 
 /*
  * Check a path of len bytes.  Returns 0 if it is a valid non-empty journal
- * path, or -1 with errno EINVAL (ENAMETOOLONG for length) and *why set to a
- * short reason.
+ * path, or -1 with *why set to a short reason and errno ENAMETOOLONG (the
+ * path or one component too long) or EINVAL (anything else).
  */
 int	cdp_path_check(const char *path, size_t len, const char **why);
 

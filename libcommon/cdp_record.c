@@ -187,6 +187,12 @@ check_fields(const struct cdp_record *rec, const char **why)
 			return -1;
 		}
 		break;
+	case CDP_T_RESUME:
+		if (rec->u64 == 0) {
+			*why = "RESUME next_seq 0";
+			return -1;
+		}
+		break;
 	case CDP_T_MARK:
 		if (!cdp_record_mark_name_ok(rec->name)) {
 			*why = "bad mark name";
@@ -221,7 +227,8 @@ check_fields(const struct cdp_record *rec, const char **why)
 			*why = "unknown SETATTR valid bits";
 			return -1;
 		}
-		if (rec->mode & ~(uint32_t)07777) {
+		if ((rec->rflags & CDP_ATTR_MODE) &&
+		    (rec->mode & ~(uint32_t)07777)) {
 			*why = "bad mode for SETATTR";
 			return -1;
 		}
@@ -309,10 +316,31 @@ width(char letter)
 	return 0;
 }
 
-/* The integer field a layout letter names. */
+/* SETATTR fields whose valid bit is clear are written as 0. */
+static int
+setattr_unset(const struct cdp_record *rec, char letter)
+{
+	uint32_t bit;
+
+	if (rec->type != CDP_T_SETATTR)
+		return 0;
+	switch (letter) {
+	case 'M': bit = CDP_ATTR_MODE; break;
+	case 'I': bit = CDP_ATTR_UID; break;
+	case 'G': bit = CDP_ATTR_GID; break;
+	case 'A': bit = CDP_ATTR_ATIME; break;
+	case 'T': bit = CDP_ATTR_MTIME; break;
+	default: return 0;
+	}
+	return (rec->rflags & bit) == 0;
+}
+
+/* The integer field a layout letter names, as it is written. */
 static uint64_t
 get_int(const struct cdp_record *rec, char letter)
 {
+	if (setattr_unset(rec, letter))
+		return 0;
 	switch (letter) {
 	case 'V': return rec->version;
 	case 'F': return rec->features;
@@ -397,12 +425,9 @@ cdp_record_decode(struct cdp_record *rec, const uint8_t *p, size_t len,
 		if (w != 0) {
 			if (len < (size_t)w)
 				goto short_payload;
-			if (*l == 'Z' && get_le(p, w) != 0) {
-				*why = "reserved field not zero";
-				errno = EBADMSG;
-				return -1;
-			}
-			set_int(rec, *l, get_le(p, w));
+			/* 'Z' is reserved: written as 0, ignored on reading. */
+			if (*l != 'Z')
+				set_int(rec, *l, get_le(p, w));
 			p += w;
 			len -= w;
 			continue;

@@ -60,9 +60,8 @@ uint64_t cdp_writer_bytes(const struct cdp_writer *);
 void	 cdp_writer_close(struct cdp_writer *);
 
 /*
- * Frame one record into buf (at least CDP_HDR_LEN bytes): fill in the
- * header for type, flags, seq, time and payload, returning the header
- * length.  Used by the writer and by tests that build damaged journals.
+ * Fill in the CDP_HDR_LEN-byte header of one record (hdr_len 48, CRC
+ * computed).  Used by the writer and by tests that build damaged journals.
  */
 void	 cdp_writer_frame(uint8_t hdr[CDP_HDR_LEN], uint16_t type,
 	    uint16_t flags, uint64_t seq, int64_t time_ns, uint32_t stored_len,
