@@ -3,12 +3,14 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <popt.h>
@@ -186,4 +188,103 @@ cdp_cli_text_str(FILE *f, const char *str, size_t len, int flags)
 		} else
 			putc(s[i], f);
 	}
+}
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void
+cdp_cli_progress_start(struct cdp_cli_progress *p, int64_t total)
+{
+	p->on = isatty(STDERR_FILENO);
+	p->total = total;
+	p->start_ns = p->last_ns = mono_ns();
+}
+
+void
+cdp_cli_progress(struct cdp_cli_progress *p, uint64_t records,
+    uint64_t bytes)
+{
+	double secs, rate;
+	int64_t now;
+
+	if (!p->on || (records & 255) != 0)
+		return;
+	now = mono_ns();
+	if (now - p->last_ns < 250000000)
+		return;
+	p->last_ns = now;
+	secs = (double)(now - p->start_ns) / 1e9;
+	rate = secs > 0 ? (double)bytes / secs : 0;
+	fprintf(stderr, "\r%s: %" PRIu64 " records, %.1f MiB, %.1f MiB/s",
+	    program_invocation_short_name, records, (double)bytes / 1048576,
+	    rate / 1048576);
+	if (p->total > 0 && rate > 0 && (uint64_t)p->total > bytes)
+		fprintf(stderr, ", ETA %.0f s",
+		    (double)((uint64_t)p->total - bytes) / rate);
+	fputs("\033[K", stderr);
+}
+
+void
+cdp_cli_progress_end(struct cdp_cli_progress *p)
+{
+	if (p->on && p->last_ns != p->start_ns)
+		fputs("\r\033[K", stderr);
+}
+
+int
+cdp_cli_spool_stdin(char *path, size_t size)
+{
+	const char *tmp = getenv("TMPDIR");
+	char buf[65536];
+	ssize_t n;
+	int fd, len;
+
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	len = snprintf(path, size, "%s/cdp-stdin.XXXXXX", tmp);
+	if (len < 0 || (size_t)len + 8 > size || mkdtemp(path) == NULL) {
+		warn("%s", tmp);
+		path[0] = '\0';
+		return -1;
+	}
+	strcat(path, "/stdin");
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		warn("%s", path);
+		return -1;
+	}
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n == -1 || write(fd, buf, (size_t)n) != n) {
+			warn("%s", n == -1 ? "-" : path);
+			close(fd);
+			return -1;
+		}
+	}
+	if (close(fd) == -1) {
+		warn("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+cdp_cli_spool_remove(char *path)
+{
+	char *slash;
+
+	if (path[0] == '\0')
+		return;
+	unlink(path);
+	if ((slash = strrchr(path, '/')) != NULL) {
+		*slash = '\0';
+		rmdir(path);
+	}
+	path[0] = '\0';
 }

@@ -10,6 +10,7 @@
 #define CDP_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <popt.h>
@@ -81,5 +82,30 @@ int	 cdp_cli_open_output(const char *path, int journal, const char *option);
 
 void	 cdp_cli_json_str(FILE *, const char *s, size_t len);
 void	 cdp_cli_text_str(FILE *, const char *s, size_t len, int flags);
+
+/*
+ * A progress line on stderr, only when stderr is a terminal: records,
+ * bytes, rate and, when the total size is known (>= 0), an ETA.  Redrawn
+ * at most four times a second; cdp_cli_progress_end() erases it.
+ */
+struct cdp_cli_progress {
+	int		 on;		/* stderr is a terminal */
+	int64_t		 total;		/* bytes expected, -1 if unknown */
+	int64_t		 start_ns, last_ns;
+};
+
+void	 cdp_cli_progress_start(struct cdp_cli_progress *, int64_t total);
+void	 cdp_cli_progress(struct cdp_cli_progress *, uint64_t records,
+	    uint64_t bytes);
+void	 cdp_cli_progress_end(struct cdp_cli_progress *);
+
+/*
+ * Copy standard input into a new file in a private directory under
+ * $TMPDIR, for a journal that must be read twice; path receives its name.
+ * Returns 0, or -1 after printing why.  cdp_cli_spool_remove() removes
+ * both again (nothing if path is empty).
+ */
+int	 cdp_cli_spool_stdin(char *path, size_t size);
+void	 cdp_cli_spool_remove(char *path);
 
 #endif

@@ -792,7 +792,7 @@ START_TEST(test_record_roundtrip_setattr_boundaries)
 	w.mtime = 0;
 	w.path = S("");		/* the root itself */
 	roundtrip(CDP_T_SETATTR, &w);
-	w.flags = CDP_ATTR_MODE;
+	w.flags = CDP_ATTR_ALL;	/* every field at its boundary */
 	w.mode = 07777;
 	w.uid = UINT32_MAX;
 	w.gid = UINT32_MAX - 1;
