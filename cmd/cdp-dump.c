@@ -501,7 +501,7 @@ dump(struct opts *o, const char *name)
 	int rc, open = 0, seen = 0;
 
 	if ((src = cdp_source_open(name)) == NULL) {
-		warn("%s", name);
+		warnx("%s: %s", name, cdp_source_strerror(errno));
 		o->status = CDP_EXIT_FAIL;
 		return;
 	}

@@ -115,7 +115,7 @@ open_pcap(struct cdp_source *s)
 	}
 	/* pcap_close() closes pcap_fp from now on. */
 	if (pcap_datalink(s->pcap) != CDP_PCAP_LINKTYPE) {
-		errno = EINVAL;
+		errno = EMEDIUMTYPE;
 		return -1;
 	}
 	return 0;
@@ -207,6 +207,12 @@ open_store(struct cdp_source *s)
 		return -1;
 	}
 	closedir(d);
+	/* An empty store still has its state file; /tmp has neither. */
+	if (s->nsegs == 0 && faccessat(s->dirfd, "state", F_OK,
+	    AT_SYMLINK_NOFOLLOW) == -1) {
+		errno = EMEDIUMTYPE;
+		return -1;
+	}
 	if (s->nsegs > 0)
 		qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_segment);
 	s->size = 0;
@@ -353,6 +359,14 @@ fail_fd:
 	close(fd);
 	errno = e;
 	return NULL;
+}
+
+const char *
+cdp_source_strerror(int errnum)
+{
+	if (errnum == EMEDIUMTYPE)
+		return "not a journal, a pcap file of one, or a cdp store";
+	return strerror(errnum);
 }
 
 ssize_t

@@ -23,10 +23,14 @@ enum cdp_source_kind {
 
 /*
  * Open path ("-" is standard input) and detect its kind.  Returns NULL with
- * errno set on failure (ENOENT, EACCES, ..., or EINVAL for a pcap file of
- * another link type).
+ * errno set on failure: ENOENT, EACCES, ..., or EMEDIUMTYPE for something
+ * that holds no journal (a pcap file of another link type, a directory
+ * with neither segments nor a state file).
  */
 struct cdp_source *cdp_source_open(const char *path);
+
+/* Like strerror(3), with EMEDIUMTYPE told in cdp's words. */
+const char *cdp_source_strerror(int errnum);
 
 /* A source on an already open descriptor; the source does not close it. */
 struct cdp_source *cdp_source_fd(int fd, const char *name);
