@@ -16,6 +16,7 @@
 #include <popt.h>
 
 #include "cdp_cli.h"
+#include "cdp_record.h"
 
 void
 cdp_cli_usage(const char *synopsis, const char *fmt, ...)
@@ -287,4 +288,31 @@ cdp_cli_spool_remove(char *path)
 		rmdir(path);
 	}
 	path[0] = '\0';
+}
+
+int
+cdp_cli_parse_seq(const char *arg, uint64_t *seq)
+{
+	char *end;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		return -1;
+	errno = 0;
+	*seq = strtoull(arg, &end, 10);
+	return errno != 0 || *end != '\0' || *seq == 0 ? -1 : 0;
+}
+
+int
+cdp_cli_parse_mark(const char *arg, char *name, size_t size, uint64_t *nth)
+{
+	const char *at = strchr(arg, '@');
+	size_t len = at != NULL ? (size_t)(at - arg) : strlen(arg);
+
+	*nth = 0;
+	if (len == 0 || len >= size ||
+	    (at != NULL && cdp_cli_parse_seq(at + 1, nth) == -1))
+		return -1;
+	memcpy(name, arg, len);
+	name[len] = '\0';
+	return cdp_record_mark_name_ok(name) ? 0 : -1;
 }

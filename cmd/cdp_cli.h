@@ -108,4 +108,13 @@ void	 cdp_cli_progress_end(struct cdp_cli_progress *);
 int	 cdp_cli_spool_stdin(char *path, size_t size);
 void	 cdp_cli_spool_remove(char *path);
 
+/*
+ * Parse a seq ("1" or more, decimal) into *seq, or a mark operand "NAME"
+ * or "NAME@N" into name (size bytes) and *nth (0 for plain NAME: the
+ * last).  Return 0, or -1 when arg is not one.
+ */
+int	 cdp_cli_parse_seq(const char *arg, uint64_t *seq);
+int	 cdp_cli_parse_mark(const char *arg, char *name, size_t size,
+	    uint64_t *nth);
+
 #endif

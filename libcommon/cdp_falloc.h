@@ -1,0 +1,24 @@
+/*
+ * cdp_falloc.h: what fallocate(2) leaves in a file, without fallocate.
+ *
+ * A journal's FALLOCATE records the content a mode leaves (zeros, bytes
+ * moved down or up); the allocation is not part of the state.  When the
+ * target filesystem cannot do a mode, or not at that alignment, the apply
+ * engine writes that content instead.
+ */
+#ifndef CDP_FALLOC_H
+#define CDP_FALLOC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * Leave in fd what fallocate(fd, mode, off, end - off) would: Linux
+ * FALLOC_FL_* mode values as cdp-journal(5) allows them.  Only bytes
+ * within the file are written, so a huge range costs no more than the
+ * file's size.  Returns 0 or -1 with errno set (EINVAL for a mode or range
+ * the mode does not allow).
+ */
+int	 cdp_falloc_emulate(int fd, uint32_t mode, off_t off, off_t end);
+
+#endif
