@@ -14,6 +14,12 @@ set -eu
 mk=$CDP_ROOT/tests/helpers/mkhostile
 [ -x "$mk" ] || die "$mk is not built (make tests/helpers/mkhostile)"
 cases=("$CDP_TEST_DATA"/hostile/*.txt)
+# Work in a directory whose path has the same length wherever the tree is
+# checked out: symlink targets name it, and they set the byte offsets that
+# the pinned messages contain.
+base=$(mktemp -d /tmp/cdp-hostile.XXXXXXXX)
+at_exit rm -rf "$base"
+cd "$base"
 [ "${#cases[@]}" -ge 30 ] || die "only ${#cases[@]} hostile cases"
 [ ! -e /cdp-hostile-pwned ] || die "/cdp-hostile-pwned exists before the test"
 
