@@ -60,8 +60,14 @@ cdp-%: cmd/cdp-%.o $(CLI_OBJ) $(LIB)
 
 # The preload shim is built position-independent and without libcommon's
 # heavier dependencies; it links only what it names.
-libcdp-preload.so: cmd/libcdp-preload.c $(wildcard cmd/preload_*.h)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl -lpthread
+# It is cmd/libcdp-preload.c, cmd/preload_*.c and the two libcommon modules
+# it shares with cdp-tap (the ring protocol, path checks); only the hooks
+# are exported.
+PRELOAD_SRC = cmd/libcdp-preload.c $(wildcard cmd/preload_*.c) \
+	libcommon/cdp_ring.c libcommon/cdp_path.c
+libcdp-preload.so: $(PRELOAD_SRC) $(wildcard cmd/preload_*.h) libcommon/cdp_ring.h
+	$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -fPIC -shared \
+	    -fvisibility=hidden -o $@ $(PRELOAD_SRC) -ldl -lpthread
 
 tests/unit/check_%: tests/unit/check_%.c $(LIB)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(call pc_cflags,check) -o $@ $< $(LIB) \
