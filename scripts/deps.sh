@@ -30,6 +30,9 @@ pkgs=(
 	coreutils		# timeout, sha256sum, od, stat, dd
 	findutils		# find (02_install, 05_fuzz_corpus_replay)
 	xxd			# hex views of journals
+	sqlite3 rsync		# real programs run under cdp-tap (21_tap_apps, 20_tap_tools)
+	fio			# bench/20_tap.sh
+	xxhash			# xxhsum, the reference of bench/40_verify.sh
 )
 
 missing=()
