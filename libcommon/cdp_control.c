@@ -82,7 +82,7 @@ static int
 read_line(int fd, char *buf, size_t size)
 {
 	size_t n = 0;
-	ssize_t r;
+	ssize_t r = 0;
 
 	while (n < size - 1) {
 		r = read(fd, buf + n, size - 1 - n);
@@ -107,7 +107,7 @@ static void
 write_line(int fd, const char *s)
 {
 	size_t n = strlen(s);
-	ssize_t r;
+	ssize_t r = 0;
 
 	while (n > 0) {
 		r = send(fd, s, n, MSG_NOSIGNAL);
