@@ -103,7 +103,10 @@ step_tap()
 	title "Capture every change a program makes (cdp-tap)"
 	need cdp-tap || return 0
 	mkdir -p src
-	show "cdp-tap --baseline -C src -o tap.cdpj -- sh -c 'echo hello >greeting; mkdir notes; echo one >notes/1; mv greeting notes/; ln -s notes/1 latest'" ||
+	printf 'port=8080\n' >src/app.conf
+	echo "    src/ holds app.conf; the command below changes the tree, and"
+	echo "    marks the moment before its upgrade with cdp-mark."
+	show "cdp-tap --baseline -C src -o tap.cdpj -- sh -c 'mkdir data; echo one >data/1; cdp-mark before-upgrade; echo port=9090 >app.conf; mv data/1 data/2; ln -s data/2 latest; rm -f nothing'" ||
 	    fail "cdp-tap failed"
 	show "cdp-dump tap.cdpj" || fail "cdp-dump failed"
 }
@@ -119,9 +122,18 @@ step_replay()
 {
 	title "Rebuild the tree from the store (cdp-replay)"
 	need cdp-replay store || return 0
-	show "cdp-replay -C restored store" || fail "cdp-replay failed"
+	show "mkdir restored && cdp-replay -C restored store" || fail "cdp-replay failed"
 	show "diff -r src restored && echo 'restored tree == source tree'" ||
 	    fail "the restored tree differs"
+}
+
+step_pit()
+{
+	title "Go back in time: the tree as it was at the mark (cdp-replay --until-mark)"
+	need cdp-replay store || return 0
+	show "mkdir past && cdp-replay --until-mark before-upgrade -C past store" ||
+	    fail "cdp-replay --until-mark failed"
+	show "cat past/app.conf && ls past/data" || fail "the past tree is wrong"
 }
 
 step_verify()
@@ -141,6 +153,7 @@ main()
 	step_tap
 	step_send
 	step_replay
+	step_pit
 	step_verify
 	echo
 	if [ "$failed" -ne 0 ]; then
