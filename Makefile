@@ -62,11 +62,12 @@ cdp-%: cmd/cdp-%.o $(CLI_OBJ) $(LIB)
 # heavier dependencies; it links only what it names.
 # It is cmd/libcdp-preload.c, cmd/preload_*.c and the two libcommon modules
 # it shares with cdp-tap (the ring protocol, path checks); only the hooks
-# are exported.
+# are exported.  It is never built with sanitizers: it is loaded into
+# programs that are not (make asan).
 PRELOAD_SRC = cmd/libcdp-preload.c $(wildcard cmd/preload_*.c) \
 	libcommon/cdp_ring.c libcommon/cdp_path.c
 libcdp-preload.so: $(PRELOAD_SRC) $(wildcard cmd/preload_*.h) libcommon/cdp_ring.h
-	$(CC) $(CPPFLAGS) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -fPIC -shared \
+	$(CC) $(CPPFLAGS) $(filter-out -MMD -MP -fsanitize=%,$(ALL_CFLAGS)) -fPIC -shared \
 	    -fvisibility=hidden -o $@ $(PRELOAD_SRC) -ldl -lpthread
 
 tests/unit/check_%: tests/unit/check_%.c $(LIB)
@@ -140,7 +141,7 @@ asan:
 	git ls-files -z | xargs -0 cp --parents -t asan 2>/dev/null || \
 	    tar cf - --exclude=./asan . | tar xf - -C asan
 	$(MAKE) -C asan clean
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:verify_asan_link_order=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    $(MAKE) -C asan check CC=clang \
 	    OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
