@@ -41,6 +41,10 @@ static _Atomic int	 max_fd = -1;
 static struct fdent	*graves[GRAVES];
 static _Atomic unsigned	 grave_next;
 
+/* Present only when the program was built with LeakSanitizer. */
+extern void __lsan_register_root_region(const void *, size_t)
+    __attribute__((weak));
+
 static int (*real_openat)(int, const char *, int, ...);
 static int (*real_close)(int);
 
@@ -326,6 +330,12 @@ fd_init(const char *r)
 	if (p == MAP_FAILED)
 		return;
 	table = p;
+	/*
+	 * LeakSanitizer does not look into anonymous mappings, so in a
+	 * sanitized program the entries would look leaked; show it the table.
+	 */
+	if (__lsan_register_root_region != NULL)
+		__lsan_register_root_region(p, TABLE_FDS * sizeof(*table));
 	if ((d = opendir("/proc/self/fd")) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
