@@ -57,6 +57,18 @@ cdp_cli_popt_next(poptContext pc, const char *synopsis)
 	return rc;
 }
 
+const char *
+cdp_cli_one_operand(poptContext pc, const char *synopsis, const char *what)
+{
+	const char **args = poptGetArgs(pc);
+
+	if (args == NULL || args[0] == NULL)
+		cdp_cli_usage(synopsis, "no %s given", what);
+	if (args[1] != NULL)
+		cdp_cli_usage(synopsis, "%s: one %s only", args[1], what);
+	return args[0];
+}
+
 const char **
 cdp_cli_operands(poptContext pc)
 {
@@ -315,4 +327,26 @@ cdp_cli_parse_mark(const char *arg, char *name, size_t size, uint64_t *nth)
 	memcpy(name, arg, len);
 	name[len] = '\0';
 	return cdp_record_mark_name_ok(name) ? 0 : -1;
+}
+
+int
+cdp_cli_parse_size(const char *arg, uint64_t *size)
+{
+	unsigned long long n;
+	int shift = 0;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || arg[0] == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end != '\0' || n == 0 || n > (UINT64_MAX >> shift))
+		return -1;
+	*size = (uint64_t)n << shift;
+	return 0;
 }

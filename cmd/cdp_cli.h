@@ -43,6 +43,13 @@ poptContext cdp_cli_popt(int argc, const char **argv,
  */
 int	 cdp_cli_popt_next(poptContext, const char *synopsis);
 
+/*
+ * The one operand a program takes, named what in messages ("STORE"): with
+ * none or more than one, print why and the usage line and exit 2.
+ */
+const char *cdp_cli_one_operand(poptContext, const char *synopsis,
+	    const char *what);
+
 /* The operands: never NULL; { "-", NULL } when there are none. */
 const char **cdp_cli_operands(poptContext);
 
@@ -116,5 +123,11 @@ void	 cdp_cli_spool_remove(char *path);
 int	 cdp_cli_parse_seq(const char *arg, uint64_t *seq);
 int	 cdp_cli_parse_mark(const char *arg, char *name, size_t size,
 	    uint64_t *nth);
+
+/*
+ * Parse a SIZE operand: a decimal number of bytes >= 1 with an optional
+ * k, M or G (powers of 1024).  Return 0, or -1 when arg is not one.
+ */
+int	 cdp_cli_parse_size(const char *arg, uint64_t *size);
 
 #endif

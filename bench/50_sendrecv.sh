@@ -1,0 +1,97 @@
+# 50_sendrecv: replication throughput and RPO.
+#
+#  local            cdp-send -i J STORE (a local cdp-recv, every record
+#                   fsync'd before it is acknowledged) against
+#                   cat J >file && sync; both on the scratch disk, J a
+#                   journal of 4 KiB WRITEs of random bytes; goal >= 0.8x.
+#  ssh/random       cdp-send over ssh to 127.0.0.1 (a throwaway sshd)
+#                   against ssh host 'cat >f' of the same journal; goal
+#                   >= 0.9x.
+#  ssh/text         the same with compressible text, cdp-send --compress
+#                   against plain ssh cat; goal >= 1.5x.
+#  rpo/p50, p99     a paced source (tests/helpers/mkload -r 10: 10 MB/s of
+#                   4 KiB WRITEs stamped with the time each is written)
+#                   piped into cdp-send to a local store for 10 s: source
+#                   time to acknowledged durable, from cdp-send's latency
+#                   histogram (--prom), given as the bucket bound the
+#                   percentile falls in; goals 10 ms and 50 ms.
+# Best of 2 runs for the throughputs.  Output format: see scripts/bench.sh.
+set -eu
+. "$CDP_ROOT/tests/e2e/lib.sh"
+
+mkload=$CDP_ROOT/tests/helpers/mkload
+[ -x "$mkload" ] || { echo "50_sendrecv: $mkload is not built" >&2; exit 1; }
+mb=${BENCH_SENDRECV_MB:-400}
+n=$((mb * 1000000 / 4096))
+"$mkload" -n "$n" -s 4096 random.cdpj
+"$mkload" -t -n "$n" -s 4096 text.cdpj
+bytes=$(stat -c %s random.cdpj)
+tbytes=$(stat -c %s text.cdpj)
+
+now() { date +%s.%N; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
+# best SECONDS...: the smallest.
+best() { printf '%s\n' "$@" | sort -g | head -n 1; }
+rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f MB/s", b / s / 1e6 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", b / a }'; }
+goal() {
+	awk -v r="$1" -v g="$2" -v t="$3" 'BEGIN {
+		printf "%s %s: %s", (t == "min" ? ">=" : "<="), g,
+		    ((t == "min" && r >= g) || (t == "max" && r <= g)) ? "met" : "NOT MET" }'
+}
+
+# local
+ours=() ref=()
+for i in 1 2; do
+	rm -rf store f && sync
+	t0=$(now); cdp-send -i random.cdpj store; t1=$(now)
+	ours+=("$(sub "$t1" "$t0")")
+	t0=$(now); cat random.cdpj >f && sync; t1=$(now)
+	ref+=("$(sub "$t1" "$t0")")
+done
+o=$(best "${ours[@]}") r=$(best "${ref[@]}")
+x=$(ratio "$o" "$r")
+echo "local|cdp-send -i J STORE (durable, acknowledged) vs cat J >f && sync, $mb MB of 4 KiB random WRITEs, higher is better|$(rate "$bytes" "$o")|cat+sync: $(rate "$bytes" "$r")|$x|$(goal "${x%x}" 0.8 min)"
+rm -rf store f
+
+# ssh
+start_sshd >/dev/null 2>&1 || { echo "50_sendrecv: no sshd" >&2; exit 1; }
+ssh_run() { $CDP_SSH 127.0.0.1 "$@"; }
+ours=() ref=() zours=() zref=()
+for i in 1 2; do
+	rm -rf store zstore
+	t0=$(now); cdp-send -e "$CDP_SSH" -i random.cdpj "127.0.0.1:$PWD/store"; t1=$(now)
+	ours+=("$(sub "$t1" "$t0")")
+	t0=$(now); ssh_run "cat >$PWD/f" <random.cdpj; t1=$(now)
+	ref+=("$(sub "$t1" "$t0")")
+	t0=$(now); cdp-send --compress -e "$CDP_SSH" -i text.cdpj "127.0.0.1:$PWD/zstore"; t1=$(now)
+	zours+=("$(sub "$t1" "$t0")")
+	t0=$(now); ssh_run "cat >$PWD/f" <text.cdpj; t1=$(now)
+	zref+=("$(sub "$t1" "$t0")")
+done
+o=$(best "${ours[@]}") r=$(best "${ref[@]}")
+x=$(ratio "$o" "$r")
+echo "ssh/random|cdp-send over loopback ssh vs ssh host 'cat >f', $mb MB of random 4 KiB WRITEs, higher is better|$(rate "$bytes" "$o")|ssh cat: $(rate "$bytes" "$r")|$x|$(goal "${x%x}" 0.9 min)"
+o=$(best "${zours[@]}") r=$(best "${zref[@]}")
+x=$(ratio "$o" "$r")
+echo "ssh/text|cdp-send --compress over loopback ssh vs ssh host 'cat >f', $mb MB of text 4 KiB WRITEs, journal MB/s, higher is better|$(rate "$tbytes" "$o")|ssh cat: $(rate "$tbytes" "$r")|$x|$(goal "${x%x}" 1.5 min)"
+rm -rf store zstore f
+
+# RPO at a steady 10 MB/s
+"$mkload" -r 10 -n 25000 -s 4096 - | cdp-send --prom rpo.prom rpo-store
+# buckets: "LE COUNT" lines of the latency histogram, cumulative.
+buckets()
+{
+	sed -n 's/^cdp_send_durable_latency_seconds_bucket{.*le="\([^"]*\)"} \([0-9]*\)$/\1 \2/p' rpo.prom
+}
+# pct P: the bound, in ms, of the first bucket holding P of the records.
+pct()
+{
+	buckets | awk -v p="$1" '{ le[NR] = $1; n[NR] = $2; total = $2 }
+	END { for (i = 1; i <= NR; i++) if (n[i] >= p * total) {
+		print (le[i] == "+Inf" ? "inf" : le[i] * 1000); exit } }'
+}
+echo "# rpo distribution (seconds: cumulative records): $(buckets | tr '\n' ' ')"
+p50=$(pct 0.5) p99=$(pct 0.99)
+echo "rpo/p50|source write to durable at the receiver, 10 MB/s of 4 KiB WRITEs for 10 s, local store, median (bucket bound), lower is better|<= $p50 ms|-|-|$(goal "$p50" 10 max)"
+echo "rpo/p99|the same, 99th percentile (bucket bound), lower is better|<= $p99 ms|-|-|$(goal "$p99" 50 max)"

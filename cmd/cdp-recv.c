@@ -1,0 +1,385 @@
+/*
+ * cdp-recv: receive a journal stream into a store, durably, and say so.
+ *
+ * Three threads share the work, so that no one waits for another's I/O:
+ *
+ *   main       reads records from standard input and appends them to the
+ *              store (written, not yet durable);
+ *   committer  makes whatever was appended durable with one flush (group
+ *              commit: the records that arrive during a flush go into the
+ *              next one) and answers with an ACK on standard output;
+ *   applier    (--apply) applies records to the replica once durable.
+ *
+ * The exchange with cdp-send is in cdp-send(1), REPLICATION PROTOCOL.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <popt.h>
+
+#include "cdp_apply.h"
+#include "cdp_cli.h"
+#include "cdp_proto.h"
+#include "cdp_reader.h"
+#include "cdp_record.h"
+#include "cdp_source.h"
+#include "cdp_store.h"
+#include "cdp_uuid.h"
+#include "cdp_writer.h"
+
+#define SYNOPSIS	"[--apply DIR] [--segment-size SIZE] STORE"
+
+#define IDLE_COMMIT_MS	1000	/* commit (and update the state) when idle */
+#define NOSPACE_WAIT_MS	200	/* retry a write that found the disk full */
+#define APPLY_PIPE_SIZE	(1024 * 1024)
+
+struct opts {
+	poptContext	 pc;
+	char		*apply;		/* --apply */
+	char		*segsize;	/* --segment-size */
+	const char	*store;		/* operand */
+	uint64_t	 segment_size;
+};
+
+struct recv {
+	struct cdp_store *st;
+	uint8_t		 uuid[16];
+	struct cdp_writer *ack;		/* standard output: RESUME, ACK */
+	int		 ack_dead;	/* the sender went away */
+
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;		/* pending, durable or done changed */
+	int		 pending;	/* appended since the last commit */
+	int		 done;		/* no more input */
+	int		 failed;	/* a commit failed */
+	uint64_t	 durable;
+
+	/* --apply */
+	struct cdp_apply *ap;
+	int		 apipe[2];
+	const char	*apply_dir;
+	int		 apply_failed;
+};
+
+static struct cdp_record rec;		/* large: not on the stack */
+
+static void
+parse_args(struct opts *o, int argc, const char **argv)
+{
+	const struct poptOption table[] = {	/* sorted by long name */
+		{ "apply", '\0', POPT_ARG_STRING, &o->apply, 0,
+		    "keep DIR a live replica of the store", "DIR" },
+		{ "segment-size", '\0', POPT_ARG_STRING, &o->segsize, 0,
+		    "start a new segment after SIZE bytes", "SIZE" },
+		POPT_AUTOHELP
+		POPT_TABLEEND
+	};
+	o->pc = cdp_cli_popt(argc, argv, table, SYNOPSIS);
+	while (cdp_cli_popt_next(o->pc, SYNOPSIS) > 0)
+		;
+	o->store = cdp_cli_one_operand(o->pc, SYNOPSIS, "STORE");
+}
+
+static void
+check_args(struct opts *o)
+{
+	o->segment_size = CDP_STORE_SEGMENT_SIZE;
+	if (o->segsize != NULL && cdp_cli_parse_size(o->segsize, &o->segment_size) == -1)
+		cdp_cli_usage(SYNOPSIS, "--segment-size: not a size: %s",
+		    o->segsize);
+	if (isatty(STDIN_FILENO))
+		cdp_cli_usage(SYNOPSIS,
+		    "refusing to read a journal from a terminal");
+}
+
+/* Send a return-channel record; a sender that went away is not an error. */
+static void
+send_control(struct recv *r, uint16_t type, uint64_t v)
+{
+	static struct cdp_record c;
+
+	if (r->ack_dead)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.type = type;
+	memcpy(c.uuid, r->uuid, 16);
+	c.u64 = v;
+	if (cdp_writer_put(r->ack, &c) == -1 || cdp_writer_flush(r->ack) == -1)
+		r->ack_dead = 1;
+}
+
+/* The committer: flush what was appended, then acknowledge it. */
+static void *
+committer(void *arg)
+{
+	struct recv *r = arg;
+	uint64_t acked = cdp_store_durable_seq(r->st), d;
+
+	for (;;) {
+		struct timespec until;
+		int done;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += IDLE_COMMIT_MS / 1000;
+		pthread_mutex_lock(&r->mu);
+		while (!r->pending && !r->done &&
+		    pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
+			;
+		r->pending = 0;
+		done = r->done;
+		pthread_mutex_unlock(&r->mu);
+
+		if (cdp_store_commit(r->st, done) == -1) {
+			warnx("%s", cdp_store_error(r->st));
+			pthread_mutex_lock(&r->mu);
+			r->failed = 1;
+			pthread_cond_broadcast(&r->cv);
+			pthread_mutex_unlock(&r->mu);
+			return NULL;
+		}
+		d = cdp_store_durable_seq(r->st);
+		pthread_mutex_lock(&r->mu);
+		r->durable = d;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		if (d > acked) {
+			send_control(r, CDP_T_ACK, d);
+			acked = d;
+		}
+		if (done)
+			return NULL;
+	}
+}
+
+/*
+ * The applier: reads the records main passes through a pipe, waits until
+ * each is durable, and applies it.  A replica never runs ahead of the
+ * store, so after a crash it never holds what the store lost.
+ */
+static void *
+applier(void *arg)
+{
+	static struct cdp_record a;
+	struct recv *r = arg;
+	struct cdp_source *src;
+	struct cdp_reader *rd;
+	int rc;
+
+	if ((src = cdp_source_fd(r->apipe[0], "apply")) == NULL ||
+	    (rd = cdp_reader_open(src, 0)) == NULL)
+		err(CDP_EXIT_FAIL, "--apply");
+	while ((rc = cdp_reader_next(rd, &a)) == 1) {
+		pthread_mutex_lock(&r->mu);
+		while (a.seq > r->durable && !r->failed)
+			pthread_cond_wait(&r->cv, &r->mu);
+		pthread_mutex_unlock(&r->mu);
+		if (r->failed || r->apply_failed)
+			continue;
+		if (cdp_apply_record(r->ap, &a) == -1) {
+			warnx("--apply: %s: %s", r->apply_dir,
+			    cdp_apply_error(r->ap));
+			r->apply_failed = 1;
+		}
+	}
+	if (rc == -1) {
+		warnx("--apply: %s", cdp_reader_error(rd));
+		r->apply_failed = 1;
+	}
+	cdp_reader_close(rd);
+	cdp_source_close(src);
+	/* Nobody reads the pipe any more: let main's writes fail. */
+	close(r->apipe[0]);
+	r->apipe[0] = -1;
+	return NULL;
+}
+
+/* Bring the replica up to the store before new records arrive. */
+static void
+apply_catch_up(struct recv *r, const struct opts *o)
+{
+	static struct cdp_record c;	/* not rec: that holds the header */
+	struct cdp_source *src;
+	struct cdp_reader *rd;
+	int rc;
+
+	if (cdp_store_next_seq(r->st) == 1 ||
+	    cdp_apply_applied_seq(r->ap, r->uuid) >= cdp_store_next_seq(r->st) - 1)
+		return;
+	if ((src = cdp_source_open(o->store)) == NULL)
+		err(CDP_EXIT_FAIL, "%s", o->store);
+	if ((rd = cdp_reader_open(src, 0)) == NULL)
+		err(CDP_EXIT_FAIL, "%s", o->store);
+	while ((rc = cdp_reader_next(rd, &c)) == 1)
+		if (cdp_apply_record(r->ap, &c) == -1)
+			errx(CDP_EXIT_FAIL, "--apply: %s: %s", o->apply,
+			    cdp_apply_error(r->ap));
+	if (rc == -1)
+		errx(CDP_EXIT_FAIL, "%s: %s", o->store, cdp_reader_error(rd));
+	cdp_reader_close(rd);
+	cdp_source_close(src);
+	if (cdp_apply_sync(r->ap) == -1)
+		errx(CDP_EXIT_FAIL, "--apply: %s: %s", o->apply,
+		    cdp_apply_error(r->ap));
+}
+
+static void
+start_apply(struct recv *r, const struct opts *o, const struct cdp_record *hdr,
+    pthread_t *tid)
+{
+	int e;
+
+	r->apply_dir = o->apply;
+	if ((r->ap = cdp_apply_open(o->apply, CDP_APPLY_MKPARENTS)) == NULL)
+		err(CDP_EXIT_FAIL, "--apply: %s", o->apply);
+	apply_catch_up(r, o);
+	if (pipe2(r->apipe, O_CLOEXEC) == -1)
+		err(CDP_EXIT_FAIL, "pipe");
+	(void)fcntl(r->apipe[1], F_SETPIPE_SZ, APPLY_PIPE_SIZE);
+	if (cdp_write_all(r->apipe[1], hdr->raw, hdr->raw_size) == -1)
+		err(CDP_EXIT_FAIL, "--apply");
+	if ((e = pthread_create(tid, NULL, applier, r)) != 0)
+		errx(CDP_EXIT_FAIL, "pthread_create: %s", strerror(e));
+}
+
+/* Append one record, waiting while the disk is full. */
+static void
+append(struct recv *r, const struct opts *o, const struct cdp_record *x)
+{
+	int warned = 0;
+
+	while (cdp_store_append(r->st, x, NULL) == -1) {
+		if (errno != ENOSPC && errno != EDQUOT)
+			errx(CDP_EXIT_FAIL, "%s", cdp_store_error(r->st));
+		if (!warned)
+			warnx("%s; waiting for space", cdp_store_error(r->st));
+		warned = 1;
+		cdp_sleep_ms(NOSPACE_WAIT_MS);
+		if (r->failed)
+			exit(CDP_EXIT_FAIL);
+	}
+	if (warned)
+		warnx("%s: space again, going on", o->store);
+	pthread_mutex_lock(&r->mu);
+	r->pending = 1;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	/* A failed replica stops; the store goes on. */
+	if (r->ap != NULL && !r->apply_failed &&
+	    cdp_write_all(r->apipe[1], x->raw, x->raw_size) == -1)
+		r->apply_failed = 1;
+}
+
+/* Receive until the end of input.  Returns the exit status. */
+static int
+receive(struct recv *r, const struct opts *o, struct cdp_reader *rd)
+{
+	int rc, any = cdp_store_next_seq(r->st) > 1;
+
+	while ((rc = cdp_reader_next(rd, &rec)) == 1) {
+		if (rec.type == CDP_T_STREAM_HDR) {
+			if (memcmp(rec.uuid, r->uuid, 16) != 0) {
+				warnx("-: a second stream in one connection");
+				return CDP_EXIT_FAIL;
+			}
+			continue;
+		}
+		if (rec.seq != 0 && any && rec.seq < cdp_store_next_seq(r->st))
+			continue;	/* a repeat: stored already */
+		if (rec.seq != 0 && any && rec.seq > cdp_store_next_seq(r->st)) {
+			warnx("-: seq %" PRIu64 " where %" PRIu64 " is next",
+			    rec.seq, cdp_store_next_seq(r->st));
+			return CDP_EXIT_FAIL;
+		}
+		if (rec.seq != 0)
+			any = 1;
+		append(r, o, &rec);
+	}
+	if (rc == -1) {
+		warnx("-: %s", cdp_reader_error(rd));
+		return CDP_EXIT_FAIL;
+	}
+	return CDP_EXIT_OK;
+}
+
+int
+main(int argc, const char **argv)
+{
+	struct opts o = { 0 };
+	struct recv r = { 0 };
+	struct cdp_source *src;
+	struct cdp_reader *rd;
+	pthread_t ctid, atid;
+	const char *why;
+	int rc, status, e;
+
+	parse_args(&o, argc, argv);
+	check_args(&o);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+
+	if ((r.st = cdp_store_open(o.store, CDP_STORE_CREATE, &why)) == NULL)
+		errx(CDP_EXIT_FAIL, "%s", why);
+	if (cdp_store_notice(r.st)[0] != '\0')
+		warnx("%s", cdp_store_notice(r.st));
+	cdp_store_set_segment_size(r.st, o.segment_size);
+	r.durable = cdp_store_durable_seq(r.st);
+
+	if ((src = cdp_source_fd(STDIN_FILENO, "-")) == NULL ||
+	    (rd = cdp_reader_open(src, 0)) == NULL)
+		err(CDP_EXIT_FAIL, "-");
+	if ((rc = cdp_reader_next(rd, &rec)) == 0)
+		return cdp_store_close(r.st) == 0 ? CDP_EXIT_OK : CDP_EXIT_FAIL;
+	if (rc == -1)
+		errx(CDP_EXIT_FAIL, "-: %s", cdp_reader_error(rd));
+	if (cdp_store_begin(r.st, &rec) == -1)
+		errx(CDP_EXIT_FAIL, "%s", cdp_store_error(r.st));
+	memcpy(r.uuid, rec.uuid, 16);
+	if (o.apply != NULL)
+		start_apply(&r, &o, &rec, &atid);
+
+	if ((r.ack = cdp_writer_open(STDOUT_FILENO, -1)) == NULL)
+		err(CDP_EXIT_FAIL, "-");
+	send_control(&r, CDP_T_RESUME, cdp_store_next_seq(r.st));
+	if ((e = pthread_create(&ctid, NULL, committer, &r)) != 0)
+		errx(CDP_EXIT_FAIL, "pthread_create: %s", strerror(e));
+
+	status = receive(&r, &o, rd);
+
+	pthread_mutex_lock(&r.mu);
+	r.done = 1;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	pthread_join(ctid, NULL);
+	if (r.failed)
+		status = CDP_EXIT_FAIL;
+	if (r.ap != NULL) {
+		close(r.apipe[1]);
+		pthread_join(atid, NULL);
+		if (cdp_apply_close(r.ap) == -1 && !r.apply_failed) {
+			warnx("--apply: %s", o.apply);
+			r.apply_failed = 1;
+		}
+		if (r.apply_failed)
+			status = CDP_EXIT_FAIL;
+	}
+	cdp_reader_close(rd);
+	cdp_source_close(src);
+	cdp_writer_close(r.ack);
+	if (cdp_store_close(r.st) == -1)
+		status = CDP_EXIT_FAIL;
+	poptFreeContext(o.pc);
+	return status;
+}

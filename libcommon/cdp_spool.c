@@ -1,0 +1,469 @@
+/*
+ * cdp_spool.c: cdp-send's spool: a store without fsync, and an index.
+ *
+ * The index lives in memory (one small entry per record) and is rebuilt
+ * from the segments when cdp-send starts again on the same spool.  The
+ * last acknowledged seq is kept in ".acked" so that a restarted cdp-send
+ * knows whether what the spool holds still matters; it is only a hint
+ * (the receiver's RESUME decides what is sent), so it is written about
+ * once a second and at close, never flushed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cdp_reader.h"
+#include "cdp_source.h"
+#include "cdp_spool.h"
+#include "cdp_store.h"
+#include "cdp_time.h"
+
+#define SEGMENT_MAX	(64ull * 1024 * 1024)
+#define SEGMENT_MIN	(64ull * 1024)
+#define ACKED_EVERY_NS	1000000000LL
+
+struct cdp_spool {
+	struct cdp_store *st;
+	char		*dir;
+	uint64_t	 max_bytes;
+	pthread_mutex_t	 mu;
+
+	struct cdp_spool_rec *ix;	/* entries [head, head + len) */
+	size_t		 head, len, cap;
+	uint64_t	 base;		/* position of ix[head] */
+	uint64_t	 acked;
+	int64_t		 acked_at;
+
+	int		 rfd;		/* segment being read */
+	uint64_t	 rseg;
+	char		 err[512];
+};
+
+static int
+ix_push(struct cdp_spool *sp, const struct cdp_spool_rec *e)
+{
+	if (sp->head + sp->len == sp->cap) {
+		if (sp->head > sp->cap / 2) {
+			memmove(sp->ix, sp->ix + sp->head,
+			    sp->len * sizeof(*sp->ix));
+			sp->head = 0;
+		} else {
+			size_t cap = sp->cap ? sp->cap * 2 : 1024;
+			struct cdp_spool_rec *n;
+
+			if ((n = realloc(sp->ix, cap * sizeof(*n))) == NULL)
+				return -1;
+			sp->ix = n;
+			sp->cap = cap;
+		}
+	}
+	sp->ix[sp->head + sp->len++] = *e;
+	return 0;
+}
+
+static void
+ix_pop(struct cdp_spool *sp)
+{
+	sp->head++;
+	sp->len--;
+	sp->base++;
+}
+
+/* Index the records of one segment. */
+static int
+index_segment(struct cdp_spool *sp, uint64_t segment)
+{
+	struct cdp_source *src = NULL;
+	struct cdp_reader *r = NULL;
+	struct cdp_record *rec;
+	struct cdp_spool_rec e;
+	int fd, rc = -1;
+
+	if ((rec = malloc(sizeof(*rec))) == NULL)
+		return -1;
+	if ((fd = cdp_store_open_segment(sp->st, segment)) == -1 ||
+	    (src = cdp_source_fd(fd, "spool")) == NULL ||
+	    (r = cdp_reader_open(src, 0)) == NULL)
+		goto done;
+	while ((rc = cdp_reader_next(r, rec)) == 1) {
+		if (rec->type == CDP_T_STREAM_HDR)
+			continue;
+		e.seq = rec->seq;
+		e.time_ns = rec->time_ns;
+		e.type = rec->type;
+		e.size = (uint32_t)rec->raw_size;
+		e.segment = segment;
+		e.offset = rec->offset;
+		if (ix_push(sp, &e) == -1) {
+			rc = -1;
+			break;
+		}
+	}
+	if (rc == -1 && errno == EBADMSG)
+		snprintf(sp->err, sizeof(sp->err), "%s: %s", sp->dir,
+		    cdp_reader_error(r));
+done:
+	cdp_reader_close(r);
+	cdp_source_close(src);
+	if (fd != -1)
+		close(fd);
+	free(rec);
+	return rc;
+}
+
+static void
+read_acked(struct cdp_spool *sp)
+{
+	char *name, buf[32];
+	ssize_t n;
+	int fd;
+
+	if (asprintf(&name, "%s/.acked", sp->dir) == -1)
+		return;
+	fd = open(name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(name);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		sp->acked = strtoull(buf, NULL, 10);
+	}
+}
+
+static void
+write_acked(struct cdp_spool *sp)
+{
+	char *tmp, *name, buf[32];
+	int fd, n;
+
+	if (asprintf(&tmp, "%s/.acked.tmp", sp->dir) == -1)
+		return;
+	if (asprintf(&name, "%s/.acked", sp->dir) == -1) {
+		free(tmp);
+		return;
+	}
+	n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", sp->acked);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd != -1) {
+		if (write(fd, buf, (size_t)n) == n)
+			(void)rename(tmp, name);
+		close(fd);
+	}
+	free(tmp);
+	free(name);
+}
+
+struct cdp_spool *
+cdp_spool_open(const char *dir, uint64_t max_bytes, const char **why)
+{
+	static char err[512];
+	struct cdp_spool *sp;
+	uint64_t *segs = NULL, seg;
+	size_t n = 0, i;
+
+	*why = err;
+	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
+	    (sp->dir = strdup(dir)) == NULL) {
+		free(sp);
+		snprintf(err, sizeof(err), "%s", strerror(errno));
+		return NULL;
+	}
+	pthread_mutex_init(&sp->mu, NULL);
+	sp->rfd = -1;
+	sp->max_bytes = max_bytes;
+	sp->st = cdp_store_open(dir, CDP_STORE_CREATE | CDP_STORE_NOSYNC, why);
+	if (sp->st == NULL)
+		goto fail;
+	seg = max_bytes / 8;
+	seg = seg > SEGMENT_MAX ? SEGMENT_MAX : seg < SEGMENT_MIN ?
+	    SEGMENT_MIN : seg;
+	cdp_store_set_segment_size(sp->st, seg);
+	read_acked(sp);
+	if (cdp_store_segments(sp->st, &segs, &n) == -1)
+		goto fail_errno;
+	for (i = 0; i < n; i++)
+		if (index_segment(sp, segs[i]) == -1) {
+			if (sp->err[0] == '\0')
+				goto fail_errno;
+			snprintf(err, sizeof(err), "%s", sp->err);
+			goto fail;
+		}
+	free(segs);
+	segs = NULL;
+	/* What was acknowledged before is not needed again. */
+	cdp_spool_ack(sp, sp->acked, NULL, NULL);
+	return sp;
+
+fail_errno:
+	snprintf(err, sizeof(err), "%s: %s", dir, strerror(errno));
+fail:
+	free(segs);
+	{
+		int e = errno;
+
+		if (sp->st != NULL)
+			cdp_store_close(sp->st);
+		free(sp->ix);
+		free(sp->dir);
+		free(sp);
+		errno = e;
+	}
+	return NULL;
+}
+
+int
+cdp_spool_uuid(struct cdp_spool *sp, uint8_t uuid[16])
+{
+	return cdp_store_uuid(sp->st, uuid);
+}
+
+const uint8_t *
+cdp_spool_header(struct cdp_spool *sp, size_t *len)
+{
+	return cdp_store_header(sp->st, len);
+}
+
+uint64_t
+cdp_spool_next_seq(struct cdp_spool *sp)
+{
+	return cdp_store_next_seq(sp->st);
+}
+
+uint64_t
+cdp_spool_acked(struct cdp_spool *sp)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&sp->mu);
+	v = sp->acked;
+	pthread_mutex_unlock(&sp->mu);
+	return v;
+}
+
+int
+cdp_spool_ended(struct cdp_spool *sp)
+{
+	return cdp_store_ended(sp->st);
+}
+
+int
+cdp_spool_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
+{
+	uint8_t uuid[16];
+
+	if (cdp_store_uuid(sp->st, uuid) && memcmp(uuid, hdr->uuid, 16) != 0) {
+		if (cdp_store_next_seq(sp->st) - 1 > cdp_spool_acked(sp)) {
+			errno = EEXIST;
+			snprintf(sp->err, sizeof(sp->err), "%s", "");
+			return -1;
+		}
+		if (cdp_store_clear(sp->st, 0) == -1)
+			return -1;
+		pthread_mutex_lock(&sp->mu);
+		sp->base += sp->len;
+		sp->head = sp->len = 0;
+		sp->acked = 0;
+		pthread_mutex_unlock(&sp->mu);
+	}
+	return cdp_store_begin(sp->st, hdr);
+}
+
+int
+cdp_spool_put(struct cdp_spool *sp, const struct cdp_record *rec)
+{
+	struct cdp_store_pos pos = { UINT64_MAX, 0 };
+	struct cdp_spool_rec e;
+	int rc;
+
+	if (rec->type == CDP_T_STREAM_HDR)
+		return 0;
+	pthread_mutex_lock(&sp->mu);
+	rc = sp->len > 0 &&
+	    cdp_store_bytes(sp->st) + rec->raw_size > sp->max_bytes;
+	pthread_mutex_unlock(&sp->mu);
+	if (rc) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (cdp_store_append(sp->st, rec, &pos) == -1)
+		return -1;
+	if (pos.segment == UINT64_MAX)
+		return 0;	/* dropped: nothing to send */
+	e.seq = rec->seq;
+	e.time_ns = rec->time_ns;
+	e.type = rec->type;
+	e.size = (uint32_t)rec->raw_size;
+	e.segment = pos.segment;
+	e.offset = pos.offset;
+	pthread_mutex_lock(&sp->mu);
+	rc = ix_push(sp, &e);
+	pthread_mutex_unlock(&sp->mu);
+	return rc;
+}
+
+int
+cdp_spool_skip_to(struct cdp_spool *sp, uint64_t seq)
+{
+	pthread_mutex_lock(&sp->mu);
+	sp->base += sp->len;
+	sp->head = sp->len = 0;
+	if (seq - 1 > sp->acked)
+		sp->acked = seq - 1;
+	pthread_mutex_unlock(&sp->mu);
+	return cdp_store_clear(sp->st, seq);
+}
+
+int
+cdp_spool_ack(struct cdp_spool *sp, uint64_t seq,
+    void (*each)(void *, const struct cdp_spool_rec *), void *arg)
+{
+	int64_t now = cdp_time_now();
+	struct cdp_spool_rec *e;
+
+	pthread_mutex_lock(&sp->mu);
+	if (seq > sp->acked)
+		sp->acked = seq;
+	/* Keep STREAM_END: it is acknowledged only by a clean goodbye. */
+	while (sp->len > 0 && (e = &sp->ix[sp->head])->seq <= seq &&
+	    e->type != CDP_T_STREAM_END) {
+		if (e->seq != 0 && each != NULL)
+			each(arg, e);
+		ix_pop(sp);
+	}
+	if (now - sp->acked_at >= ACKED_EVERY_NS) {
+		sp->acked_at = now;
+		write_acked(sp);
+	}
+	pthread_mutex_unlock(&sp->mu);
+	if (cdp_store_drop_through(sp->st, seq) == -1) {
+		snprintf(sp->err, sizeof(sp->err), "%s",
+		    cdp_store_error(sp->st));
+		return -1;
+	}
+	return 0;
+}
+
+int
+cdp_spool_find(struct cdp_spool *sp, uint64_t next_seq, uint64_t *pos)
+{
+	size_t i, at = 0;
+	int rc = 0;
+
+	pthread_mutex_lock(&sp->mu);
+	if (next_seq <= sp->acked && next_seq != 1) {
+		errno = ERANGE;
+		rc = -1;
+	}
+	for (i = 0; i < sp->len; i++) {
+		uint64_t s = sp->ix[sp->head + i].seq;
+
+		if (s != 0 && s < next_seq)
+			at = i + 1;
+		if (s >= next_seq)
+			break;
+	}
+	while (at < sp->len && sp->ix[sp->head + at].type == CDP_T_HEARTBEAT)
+		at++;
+	*pos = sp->base + at;
+	pthread_mutex_unlock(&sp->mu);
+	return rc;
+}
+
+uint64_t
+cdp_spool_end(struct cdp_spool *sp)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&sp->mu);
+	v = sp->base + sp->len;
+	pthread_mutex_unlock(&sp->mu);
+	return v;
+}
+
+int
+cdp_spool_read(struct cdp_spool *sp, uint64_t pos, uint8_t **buf,
+    size_t *cap, struct cdp_spool_rec *info)
+{
+	size_t done = 0;
+
+	pthread_mutex_lock(&sp->mu);
+	if (pos < sp->base) {
+		pthread_mutex_unlock(&sp->mu);
+		errno = ERANGE;
+		return -1;
+	}
+	if (pos >= sp->base + sp->len) {
+		pthread_mutex_unlock(&sp->mu);
+		return 0;
+	}
+	*info = sp->ix[sp->head + (pos - sp->base)];
+	pthread_mutex_unlock(&sp->mu);
+	if (buf == NULL)
+		return 1;
+
+	if (info->size > *cap) {
+		uint8_t *n = realloc(*buf, info->size);
+
+		if (n == NULL)
+			return -1;
+		*buf = n;
+		*cap = info->size;
+	}
+	if (sp->rfd == -1 || sp->rseg != info->segment) {
+		if (sp->rfd != -1)
+			close(sp->rfd);
+		sp->rfd = cdp_store_open_segment(sp->st, info->segment);
+		if (sp->rfd == -1)
+			return -1;
+		sp->rseg = info->segment;
+	}
+	while (done < info->size) {
+		ssize_t r = pread(sp->rfd, *buf + done, info->size - done,
+		    (off_t)(info->offset + done));
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 1;
+}
+
+uint64_t
+cdp_spool_bytes(struct cdp_spool *sp)
+{
+	return cdp_store_bytes(sp->st);
+}
+
+const char *
+cdp_spool_error(struct cdp_spool *sp)
+{
+	return sp->err[0] != '\0' ? sp->err : cdp_store_error(sp->st);
+}
+
+void
+cdp_spool_close(struct cdp_spool *sp)
+{
+	if (sp == NULL)
+		return;
+	write_acked(sp);
+	if (sp->rfd != -1)
+		close(sp->rfd);
+	cdp_store_close(sp->st);
+	pthread_mutex_destroy(&sp->mu);
+	free(sp->ix);
+	free(sp->dir);
+	free(sp);
+}

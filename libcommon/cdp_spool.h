@@ -1,0 +1,108 @@
+/*
+ * cdp_spool.h: cdp-send's spool, the records not yet acknowledged.
+ *
+ * A spool is a store directory (cdp_store.h, opened without fsync: it must
+ * survive cdp-send, not the machine) plus an index in memory of every
+ * record it holds, so that sending can start again from any seq after a
+ * reconnection.  Records are dropped a whole segment at a time once the
+ * receiver has acknowledged them.  The spool is bounded: cdp_spool_put()
+ * fails with EAGAIN when it is full, and the caller waits for
+ * acknowledgements (back-pressure, never loss).
+ *
+ * Records are numbered by their position in the spool (an index that only
+ * grows), so a reader's position stays valid while older records go.
+ * All calls are safe from several threads.
+ */
+#ifndef CDP_SPOOL_H
+#define CDP_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cdp_record.h"
+
+struct cdp_spool;
+
+/* What the index knows about one record. */
+struct cdp_spool_rec {
+	uint64_t	 seq;		/* 0 for control records */
+	int64_t		 time_ns;
+	uint16_t	 type;
+	uint32_t	 size;		/* framed bytes */
+	uint64_t	 segment;	/* where it is */
+	uint64_t	 offset;
+};
+
+/*
+ * Open (create) the spool directory dir, holding at most max_bytes.
+ * Records already in it (cdp-send was restarted) are indexed again.
+ * NULL with errno and *why on failure (EWOULDBLOCK: another cdp-send).
+ */
+struct cdp_spool *cdp_spool_open(const char *dir, uint64_t max_bytes,
+	    const char **why);
+
+/* The stream held: 1 and uuid, or 0. */
+int	 cdp_spool_uuid(struct cdp_spool *, uint8_t uuid[16]);
+
+/* The framed STREAM_HDR of the stream held; NULL if none. */
+const uint8_t *cdp_spool_header(struct cdp_spool *, size_t *len);
+
+/* The seq the next numbered record must have (last seq held + 1). */
+uint64_t cdp_spool_next_seq(struct cdp_spool *);
+
+/* The last seq acknowledged, as far as the spool knows. */
+uint64_t cdp_spool_acked(struct cdp_spool *);
+
+/* Whether STREAM_END is held (the stream is complete in the spool). */
+int	 cdp_spool_ended(struct cdp_spool *);
+
+/*
+ * Hold stream hdr.  A spool holding another stream whose records are all
+ * acknowledged is emptied first; one with records not acknowledged fails
+ * with EEXIST.
+ */
+int	 cdp_spool_begin(struct cdp_spool *, const struct cdp_record *hdr);
+
+/* Add a framed record (raw, raw_size, seq, time_ns, type from rec). */
+int	 cdp_spool_put(struct cdp_spool *, const struct cdp_record *rec);
+
+/*
+ * The receiver has every record before seq, more than the spool: drop
+ * everything, and take seq as the next record.  Call from the thread that
+ * calls cdp_spool_put().
+ */
+int	 cdp_spool_skip_to(struct cdp_spool *, uint64_t seq);
+
+/*
+ * The receiver has everything up to seq: drop what is no longer needed.
+ * each, if not NULL, is called with every numbered record newly
+ * acknowledged (to measure how long each took).
+ */
+int	 cdp_spool_ack(struct cdp_spool *, uint64_t seq,
+	    void (*each)(void *, const struct cdp_spool_rec *), void *arg);
+
+/*
+ * Position of the record to send first to a receiver that wants next_seq:
+ * after the last record below next_seq, skipping heartbeats.  ERANGE if
+ * records the receiver lacks were dropped already.
+ */
+int	 cdp_spool_find(struct cdp_spool *, uint64_t next_seq, uint64_t *pos);
+
+/* Position after the last record held. */
+uint64_t cdp_spool_end(struct cdp_spool *);
+
+/*
+ * Read the record at pos into *buf (grown as needed, *cap its size) and
+ * describe it in *info (only describe it when buf is NULL).  Returns 1,
+ * 0 if pos is the end, -1 and errno.
+ */
+int	 cdp_spool_read(struct cdp_spool *, uint64_t pos, uint8_t **buf,
+	    size_t *cap, struct cdp_spool_rec *info);
+
+uint64_t cdp_spool_bytes(struct cdp_spool *);
+const char *cdp_spool_error(struct cdp_spool *);
+
+/* Keep the acknowledged seq on disk, release the lock, free. */
+void	 cdp_spool_close(struct cdp_spool *);
+
+#endif

@@ -1,0 +1,955 @@
+/*
+ * cdp_store.c: the directory back-end of a store.
+ *
+ * Invariants that make a crash at any instant harmless:
+ *
+ *  - Records only ever go at the end of the last segment; nothing is
+ *    rewritten in place, so a reader holding a segment open always reads
+ *    what was there.
+ *  - When a new segment is started, the previous one is flushed first, so
+ *    only the last segment can hold unflushed bytes, and on open only the
+ *    last segment needs checking: whatever follows its last sound record is
+ *    a torn write and is cut off.
+ *  - A record is reported durable only after the flush of its segment (and
+ *    of the directory, for a new segment) returned; when a flush fails, the
+ *    segment is cut back to what the last good flush covered, because after
+ *    a failed fsync(2) the page cache can no longer be trusted to say what
+ *    reached the disk.
+ *
+ * The state file is a summary for readers (and cdp-verify --max-lag); the
+ * segments are the truth, so the state is rewritten about once a second and
+ * not at every commit.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cdp_reader.h"
+#include "cdp_source.h"
+#include "cdp_store.h"
+#include "cdp_time.h"
+#include "cdp_uuid.h"
+
+#define SEG_NAME_LEN	25		/* 20 digits and ".cdpj" */
+#define STATE_EVERY_NS	1000000000LL	/* state rewritten at most this often */
+
+struct seg {
+	uint64_t	 first;		/* the seq that names it */
+	uint64_t	 size;
+};
+
+struct cdp_store {
+	char		*path;
+	int		 flags;
+	int		 dirfd;
+	int		 lockfd;
+	uint64_t	 segment_size;
+
+	pthread_mutex_t	 mu;		/* everything below */
+	pthread_mutex_t	 commit_mu;	/* one commit at a time */
+
+	int		 have_uuid;
+	uint8_t		 uuid[16];
+	uint8_t		*hdr;		/* STREAM_HDR for new segments */
+	size_t		 hdr_len;
+
+	struct seg	*segs;		/* in seq order; the last is written */
+	size_t		 nsegs, segcap;
+	int		 fd;		/* last segment, -1 if none */
+	/*
+	 * The last segment as the appending thread sees it; segs[] may be
+	 * shifted by cdp_store_drop_through() in another thread meanwhile.
+	 */
+	uint64_t	 cur_first, cur_size;
+	int		*retired;	/* earlier segments' fds, flushed */
+	size_t		 nretired, retcap;
+	int		 dir_dirty;	/* a segment was created or removed */
+
+	uint64_t	 next_seq;
+	int		 have_records;	/* a numbered record is stored */
+	int		 ended;
+	int64_t		 written_time;
+
+	uint64_t	 synced_first;	/* the last flush covered this segment */
+	uint64_t	 synced_size;	/* up to this size */
+	uint64_t	 durable_seq;
+	int64_t		 durable_time;
+	int		 broken;	/* a flush failed: no more writes */
+
+	int64_t		 state_at;	/* when the state was last written */
+	uint64_t	 state_seq;
+	int64_t		 state_time;
+
+	char		 err[512];
+	char		 notice[512];
+};
+
+static char open_err[512];
+
+/* Format a message into buf, keeping errno; returns -1 for the caller. */
+static int __attribute__((format(printf, 3, 4)))
+seterr(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	errno = e;
+	return -1;
+}
+
+#define FAIL(s, ...)	seterr((s)->err, sizeof((s)->err), __VA_ARGS__)
+
+static void
+seg_name(uint64_t first, char buf[SEG_NAME_LEN + 1])
+{
+	snprintf(buf, SEG_NAME_LEN + 1, "%020" PRIu64 ".cdpj", first);
+}
+
+static int
+parse_seg_name(const char *name, uint64_t *first)
+{
+	char *end;
+	int i;
+
+	if (strlen(name) != SEG_NAME_LEN || strcmp(name + 20, ".cdpj") != 0)
+		return -1;
+	for (i = 0; i < 20; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return -1;
+	errno = 0;
+	*first = strtoull(name, &end, 10);
+	return errno == 0 && end == name + 20 ? 0 : -1;
+}
+
+static int
+write_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t r = write(fd, p, n);
+
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+flush_fd(const struct cdp_store *s, int fd)
+{
+	if (s->flags & CDP_STORE_NOSYNC)
+		return 0;
+	return fdatasync(fd);
+}
+
+static int
+segs_push(struct cdp_store *s, uint64_t first, uint64_t size)
+{
+	if (s->nsegs == s->segcap) {
+		size_t cap = s->segcap ? s->segcap * 2 : 16;
+		struct seg *n = realloc(s->segs, cap * sizeof(*n));
+
+		if (n == NULL)
+			return -1;
+		s->segs = n;
+		s->segcap = cap;
+	}
+	s->segs[s->nsegs].first = first;
+	s->segs[s->nsegs++].size = size;
+	return 0;
+}
+
+static int
+cmp_seg(const void *a, const void *b)
+{
+	uint64_t x = ((const struct seg *)a)->first;
+	uint64_t y = ((const struct seg *)b)->first;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+list_segments(struct cdp_store *s)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd, e;
+
+	if ((fd = dup(s->dirfd)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		struct stat st;
+		uint64_t first;
+
+		if (parse_seg_name(de->d_name, &first) == -1)
+			continue;
+		if (fstatat(s->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		if (segs_push(s, first, (uint64_t)st.st_size) == -1)
+			break;
+	}
+	e = errno;
+	closedir(d);
+	if (e != 0) {
+		errno = e;
+		return -1;
+	}
+	qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
+	return 0;
+}
+
+/* "key value" lines; unknown keys are ignored. */
+static int
+parse_state(FILE *f, uint8_t uuid[16], int *have_uuid, uint64_t *seq,
+    int64_t *t)
+{
+	char line[256], *v;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((v = strchr(line, ' ')) == NULL)
+			continue;
+		*v++ = '\0';
+		if (strcmp(line, "uuid") == 0) {
+			if (cdp_uuid_parse(v, uuid) == -1)
+				return -1;
+			*have_uuid = 1;
+		} else if (strcmp(line, "durable_seq") == 0)
+			*seq = strtoull(v, NULL, 10);
+		else if (strcmp(line, "last_time_ns") == 0)
+			*t = strtoll(v, NULL, 10);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+int
+cdp_store_read_state(const char *path, uint8_t uuid[16],
+    uint64_t *durable_seq, int64_t *last_time_ns)
+{
+	char *name;
+	FILE *f;
+	int have = 0, rc;
+
+	*durable_seq = 0;
+	*last_time_ns = 0;
+	if (asprintf(&name, "%s/state", path) == -1)
+		return -1;
+	f = fopen(name, "re");
+	free(name);
+	if (f == NULL)
+		return -1;
+	rc = parse_state(f, uuid, &have, durable_seq, last_time_ns);
+	fclose(f);
+	if (rc == 0 && !have) {
+		errno = EBADMSG;
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Write the state file: temporary name, flush, rename, flush the dir. */
+static int
+write_state(struct cdp_store *s, uint64_t seq, int64_t t)
+{
+	char u[CDP_UUID_STRLEN], buf[512];
+	int fd, n;
+
+	if (!s->have_uuid)
+		return 0;
+	cdp_uuid_format(s->uuid, u);
+	n = snprintf(buf, sizeof(buf),
+	    "uuid %s\ndurable_seq %" PRIu64 "\nlast_time_ns %" PRId64
+	    "\nfirst_seq %" PRIu64 "\nended %d\n", u, seq, t,
+	    s->nsegs > 0 ? s->segs[0].first : seq + 1, s->ended);
+	fd = openat(s->dirfd, ".state.tmp", O_WRONLY | O_CREAT | O_TRUNC |
+	    O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		return FAIL(s, "%s/.state.tmp: %s", s->path, strerror(errno));
+	if (write_all(fd, buf, (size_t)n) == -1 || flush_fd(s, fd) == -1) {
+		FAIL(s, "%s/.state.tmp: %s", s->path, strerror(errno));
+		close(fd);
+		unlinkat(s->dirfd, ".state.tmp", 0);
+		return -1;
+	}
+	close(fd);
+	if (renameat(s->dirfd, ".state.tmp", s->dirfd, "state") == -1)
+		return FAIL(s, "%s/state: %s", s->path, strerror(errno));
+	if (flush_fd(s, s->dirfd) == -1)
+		return FAIL(s, "%s: %s", s->path, strerror(errno));
+	s->state_seq = seq;
+	s->state_time = t;
+	return 0;
+}
+
+/*
+ * Read the last segment through the validating reader and cut off what
+ * follows its last sound record.  Returns 1 if the segment holds a
+ * STREAM_HDR (and is kept), 0 if it held nothing usable (and was removed),
+ * -1 on error.
+ */
+static int
+recover_last(struct cdp_store *s)
+{
+	struct seg *sg = &s->segs[s->nsegs - 1];
+	char name[SEG_NAME_LEN + 1];
+	struct cdp_source *src;
+	struct cdp_reader *r;
+	struct cdp_record *rec;
+	uint64_t good = 0;
+	int fd, rc, hdr_seen = 0;
+
+	seg_name(sg->first, name);
+	fd = openat(s->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd == -1)
+		return FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+	if ((rec = malloc(sizeof(*rec))) == NULL ||
+	    (src = cdp_source_fd(fd, name)) == NULL) {
+		free(rec);
+		close(fd);
+		return FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+	}
+	if ((r = cdp_reader_open(src, 0)) == NULL) {
+		cdp_source_close(src);
+		free(rec);
+		close(fd);
+		return FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+	}
+	while ((rc = cdp_reader_next(r, rec)) == 1) {
+		if (rec->type == CDP_T_STREAM_HDR) {
+			if (s->have_uuid && memcmp(rec->uuid, s->uuid, 16) != 0)
+				break;
+			if (!hdr_seen && s->hdr == NULL &&
+			    (s->hdr = malloc(rec->raw_size)) != NULL) {
+				memcpy(s->hdr, rec->raw, rec->raw_size);
+				s->hdr_len = rec->raw_size;
+			}
+			memcpy(s->uuid, rec->uuid, 16);
+			s->have_uuid = hdr_seen = 1;
+			s->ended = 0;
+		} else if (rec->type == CDP_T_STREAM_END)
+			s->ended = 1;
+		if (rec->seq != 0) {
+			s->next_seq = rec->seq + 1;
+			s->have_records = 1;
+		}
+		if (rec->time_ns > s->written_time)
+			s->written_time = rec->time_ns;
+		good = cdp_reader_offset(r);
+	}
+	if (rc == -1 || (rc == 1 && good < sg->size)) {
+		const char *why = rc == -1 ? cdp_reader_error(r) :
+		    "a header of another stream";
+
+		snprintf(s->notice, sizeof(s->notice),
+		    "%s/%s: cut off %" PRIu64 " bytes after offset %" PRIu64
+		    " (%s)", s->path, name, sg->size - good, good, why);
+	}
+	cdp_reader_close(r);
+	cdp_source_close(src);
+	free(rec);
+	if (!hdr_seen) {
+		close(fd);
+		if (unlinkat(s->dirfd, name, 0) == -1)
+			return FAIL(s, "%s/%s: %s", s->path, name,
+			    strerror(errno));
+		s->nsegs--;
+		s->dir_dirty = 1;
+		return 0;
+	}
+	if (good < sg->size && ftruncate(fd, (off_t)good) == -1) {
+		FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (!s->have_records)
+		s->next_seq = sg->first;
+	sg->size = good;
+	if (lseek(fd, (off_t)good, SEEK_SET) == -1 || flush_fd(s, fd) == -1) {
+		FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	s->fd = fd;
+	s->cur_first = sg->first;
+	s->cur_size = good;
+	return 1;
+}
+
+static int
+recover(struct cdp_store *s)
+{
+	int rc = 0;
+
+	while (s->nsegs > 0 && (rc = recover_last(s)) == 0)
+		;
+	if (rc == -1)
+		return -1;
+	if (s->dir_dirty && flush_fd(s, s->dirfd) == -1)
+		return FAIL(s, "%s: %s", s->path, strerror(errno));
+	s->dir_dirty = 0;
+	if (s->fd != -1) {
+		s->synced_first = s->segs[s->nsegs - 1].first;
+		s->synced_size = s->segs[s->nsegs - 1].size;
+	}
+	s->durable_seq = s->next_seq - 1;
+	if (s->written_time > s->durable_time)
+		s->durable_time = s->written_time;
+	return 0;
+}
+
+static int
+take_lock(struct cdp_store *s)
+{
+	s->lockfd = openat(s->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (s->lockfd == -1)
+		return FAIL(s, "%s/lock: %s", s->path, strerror(errno));
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			return FAIL(s, "%s: in use by another process "
+			    "(%s/lock is locked)", s->path, s->path);
+		return FAIL(s, "%s/lock: %s", s->path, strerror(errno));
+	}
+	return 0;
+}
+
+static void
+store_free(struct cdp_store *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nretired; i++)
+		close(s->retired[i]);
+	if (s->fd != -1)
+		close(s->fd);
+	if (s->lockfd != -1)
+		close(s->lockfd);
+	if (s->dirfd != -1)
+		close(s->dirfd);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->commit_mu);
+	free(s->retired);
+	free(s->segs);
+	free(s->hdr);
+	free(s->path);
+	free(s);
+}
+
+struct cdp_store *
+cdp_store_open(const char *path, int flags, const char **why)
+{
+	struct cdp_store *s;
+	uint64_t seq = 0;
+	int64_t t = 0;
+	FILE *f;
+	int fd, e;
+
+	if (why != NULL)
+		*why = open_err;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(path)) == NULL) {
+		free(s);
+		seterr(open_err, sizeof(open_err), "%s", strerror(errno));
+		return NULL;
+	}
+	s->flags = flags;
+	s->dirfd = s->lockfd = s->fd = -1;
+	s->segment_size = CDP_STORE_SEGMENT_SIZE;
+	s->next_seq = 1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->commit_mu, NULL);
+
+	if ((flags & CDP_STORE_CREATE) && mkdir(path, 0755) == -1 &&
+	    errno != EEXIST) {
+		FAIL(s, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd == -1) {
+		FAIL(s, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (take_lock(s) == -1)
+		goto fail;
+	fd = openat(s->dirfd, "state", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd != -1 && (f = fdopen(fd, "r")) != NULL) {
+		e = parse_state(f, s->uuid, &s->have_uuid, &seq, &t);
+		fclose(f);
+		if (e == -1) {
+			errno = EBADMSG;
+			FAIL(s, "%s/state: malformed", path);
+			goto fail;
+		}
+		s->state_seq = seq;
+		s->state_time = s->durable_time = t;
+	} else if (fd != -1)
+		close(fd);
+	if (list_segments(s) == -1) {
+		FAIL(s, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (recover(s) == -1)
+		goto fail;
+	if (s->durable_seq < seq) {
+		size_t n = strlen(s->notice);
+
+		snprintf(s->notice + n, sizeof(s->notice) - n, "%s%s: the "
+		    "state says seq %" PRIu64 " was durable, but the segments "
+		    "end at %" PRIu64, n > 0 ? "; " : "", path, seq,
+		    s->durable_seq);
+	}
+	return s;
+
+fail:
+	e = errno;
+	memcpy(open_err, s->err, sizeof(open_err));
+	store_free(s);
+	errno = e;
+	return NULL;
+}
+
+void
+cdp_store_set_segment_size(struct cdp_store *s, uint64_t bytes)
+{
+	s->segment_size = bytes > 0 ? bytes : 1;
+}
+
+int
+cdp_store_uuid(const struct cdp_store *s, uint8_t uuid[16])
+{
+	if (!s->have_uuid)
+		return 0;
+	memcpy(uuid, s->uuid, 16);
+	return 1;
+}
+
+const uint8_t *
+cdp_store_header(const struct cdp_store *s, size_t *len)
+{
+	*len = s->hdr_len;
+	return s->hdr;
+}
+
+uint64_t
+cdp_store_next_seq(const struct cdp_store *s)
+{
+	return s->next_seq;
+}
+
+int
+cdp_store_ended(const struct cdp_store *s)
+{
+	return s->ended;
+}
+
+int
+cdp_store_begin(struct cdp_store *s, const struct cdp_record *hdr)
+{
+	char a[CDP_UUID_STRLEN], b[CDP_UUID_STRLEN];
+	uint8_t *copy;
+
+	if (hdr->type != CDP_T_STREAM_HDR) {
+		errno = EINVAL;
+		return FAIL(s, "not a STREAM_HDR");
+	}
+	if (s->have_uuid && memcmp(hdr->uuid, s->uuid, 16) != 0) {
+		cdp_uuid_format(s->uuid, a);
+		cdp_uuid_format(hdr->uuid, b);
+		errno = EEXIST;
+		return FAIL(s, "%s: holds stream %s, not %s", s->path, a, b);
+	}
+	if ((copy = malloc(hdr->raw_size)) == NULL)
+		return FAIL(s, "%s", strerror(errno));
+	memcpy(copy, hdr->raw, hdr->raw_size);
+	pthread_mutex_lock(&s->mu);
+	free(s->hdr);
+	s->hdr = copy;
+	s->hdr_len = hdr->raw_size;
+	memcpy(s->uuid, hdr->uuid, 16);
+	s->have_uuid = 1;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* Start segment first: flush the current one, create the new one. */
+static int
+new_segment(struct cdp_store *s, uint64_t first)
+{
+	char name[SEG_NAME_LEN + 1];
+	int fd;
+
+	seg_name(first, name);
+	if (s->fd != -1 && flush_fd(s, s->fd) == -1)
+		return FAIL(s, "%s/%020" PRIu64 ".cdpj: %s", s->path,
+		    s->cur_first, strerror(errno));
+	fd = openat(s->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (fd == -1)
+		return FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+	if (write_all(fd, s->hdr, s->hdr_len) == -1) {
+		FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+		close(fd);
+		unlinkat(s->dirfd, name, 0);
+		return -1;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (segs_push(s, first, s->hdr_len) == -1) {
+		pthread_mutex_unlock(&s->mu);
+		close(fd);
+		unlinkat(s->dirfd, name, 0);
+		return FAIL(s, "%s", strerror(errno));
+	}
+	if (s->fd != -1) {
+		if (s->nretired == s->retcap) {
+			size_t cap = s->retcap ? s->retcap * 2 : 8;
+			int *n = realloc(s->retired, cap * sizeof(*n));
+
+			if (n == NULL)
+				close(s->fd);	/* flushed already */
+			else {
+				s->retired = n;
+				s->retcap = cap;
+			}
+		}
+		if (s->nretired < s->retcap)
+			s->retired[s->nretired++] = s->fd;
+	}
+	s->fd = fd;
+	s->cur_first = first;
+	s->cur_size = s->hdr_len;
+	s->dir_dirty = 1;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+/* Write bytes at the end of the last segment, or nothing at all. */
+static int
+put_bytes(struct cdp_store *s, const void *buf, size_t n)
+{
+	if (write_all(s->fd, buf, n) == -1) {
+		int e = errno;
+
+		if (ftruncate(s->fd, (off_t)s->cur_size) == 0)
+			lseek(s->fd, (off_t)s->cur_size, SEEK_SET);
+		errno = e;
+		return FAIL(s, "%s/%020" PRIu64 ".cdpj: %s", s->path,
+		    s->cur_first, strerror(errno));
+	}
+	pthread_mutex_lock(&s->mu);
+	s->cur_size += n;
+	s->segs[s->nsegs - 1].size = s->cur_size;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+int
+cdp_store_append(struct cdp_store *s, const struct cdp_record *rec,
+    struct cdp_store_pos *pos)
+{
+	int numbered = rec->seq != 0;
+	uint64_t at;
+
+	if (s->broken) {
+		errno = EIO;
+		return -1;
+	}
+	if (s->hdr == NULL) {
+		errno = EINVAL;
+		return FAIL(s, "no STREAM_HDR to start a segment with");
+	}
+	if (rec->type == CDP_T_STREAM_HDR)
+		return 0;
+	if (numbered && s->have_records && rec->seq != s->next_seq) {
+		errno = EINVAL;
+		return FAIL(s, "seq %" PRIu64 " where %" PRIu64 " is next",
+		    rec->seq, s->next_seq);
+	}
+	if (rec->type == CDP_T_STREAM_END && (s->ended || (s->have_records &&
+	    rec->u64 != s->next_seq - 1))) {
+		if (s->ended)
+			return 0;
+		errno = EINVAL;
+		return FAIL(s, "STREAM_END with last_seq %" PRIu64
+		    " after seq %" PRIu64, rec->u64, s->next_seq - 1);
+	}
+	if (s->fd == -1 && !numbered) {
+		/* Nothing to hang it on yet: keep only what it says. */
+		if (rec->type == CDP_T_HEARTBEAT) {
+			pthread_mutex_lock(&s->mu);
+			if (rec->time_ns > s->written_time)
+				s->written_time = rec->time_ns;
+			pthread_mutex_unlock(&s->mu);
+			return 0;
+		}
+		if (new_segment(s, s->next_seq) == -1)
+			return -1;
+	} else if (s->fd == -1 || (numbered &&
+	    s->cur_size >= s->segment_size)) {
+		if (new_segment(s, numbered ? rec->seq : s->next_seq) == -1)
+			return -1;
+	} else if (s->ended) {
+		if (rec->type == CDP_T_HEARTBEAT)
+			return 0;
+		/* A resumed section after STREAM_END starts with a header. */
+		if (put_bytes(s, s->hdr, s->hdr_len) == -1)
+			return -1;
+		s->ended = 0;
+	}
+	at = s->cur_size;
+	if (put_bytes(s, rec->raw, rec->raw_size) == -1)
+		return -1;
+	if (pos != NULL) {
+		pos->segment = s->cur_first;
+		pos->offset = at;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (numbered) {
+		s->next_seq = rec->seq + 1;
+		s->have_records = 1;
+	}
+	if (rec->type == CDP_T_STREAM_END)
+		s->ended = 1;
+	if (rec->time_ns > s->written_time)
+		s->written_time = rec->time_ns;
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+int
+cdp_store_commit(struct cdp_store *s, int force)
+{
+	uint64_t seq, first = 0, size = 0;
+	int64_t t, now;
+	int fd, dir, rc = 0;
+	size_t i;
+
+	pthread_mutex_lock(&s->commit_mu);
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < s->nretired; i++)
+		close(s->retired[i]);	/* flushed when they were retired */
+	s->nretired = 0;
+	fd = s->fd;
+	if (fd != -1) {
+		first = s->cur_first;
+		size = s->cur_size;
+	}
+	seq = s->next_seq - 1;
+	t = s->written_time;
+	dir = s->dir_dirty;
+	s->dir_dirty = 0;
+	pthread_mutex_unlock(&s->mu);
+
+	if (s->broken) {
+		errno = EIO;
+		rc = -1;
+	} else if ((fd != -1 && (first != s->synced_first ||
+	    size != s->synced_size) && flush_fd(s, fd) == -1) ||
+	    (dir && flush_fd(s, s->dirfd) == -1)) {
+		FAIL(s, "%s/%020" PRIu64 ".cdpj: %s", s->path, first,
+		    strerror(errno));
+		/* Cut back to what the last good flush covered. */
+		s->broken = 1;
+		if (first == s->synced_first)
+			(void)ftruncate(fd, (off_t)s->synced_size);
+		rc = -1;
+	} else {
+		pthread_mutex_lock(&s->mu);
+		s->synced_first = first;
+		s->synced_size = size;
+		s->durable_seq = seq;
+		if (t > s->durable_time)
+			s->durable_time = t;
+		pthread_mutex_unlock(&s->mu);
+	}
+	now = cdp_time_now();
+	if (rc == 0 && (force || now - s->state_at >= STATE_EVERY_NS) &&
+	    (s->durable_seq != s->state_seq ||
+	    s->durable_time != s->state_time || force)) {
+		s->state_at = now;
+		rc = write_state(s, s->durable_seq, s->durable_time);
+	}
+	pthread_mutex_unlock(&s->commit_mu);
+	return rc;
+}
+
+uint64_t
+cdp_store_durable_seq(const struct cdp_store *s)
+{
+	uint64_t v;
+
+	pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+	v = s->durable_seq;
+	pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+	return v;
+}
+
+int64_t
+cdp_store_durable_time(const struct cdp_store *s)
+{
+	int64_t v;
+
+	pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+	v = s->durable_time;
+	pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+	return v;
+}
+
+int
+cdp_store_drop_through(struct cdp_store *s, uint64_t seq)
+{
+	char name[SEG_NAME_LEN + 1];
+	size_t n = 0, i;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->mu);
+	while (n + 1 < s->nsegs && s->segs[n + 1].first <= seq + 1) {
+		seg_name(s->segs[n].first, name);
+		if (unlinkat(s->dirfd, name, 0) == -1 && errno != ENOENT) {
+			FAIL(s, "%s/%s: %s", s->path, name, strerror(errno));
+			rc = -1;
+			break;
+		}
+		n++;
+	}
+	if (n > 0) {
+		for (i = n; i < s->nsegs; i++)
+			s->segs[i - n] = s->segs[i];
+		s->nsegs -= n;
+		s->dir_dirty = 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+int
+cdp_store_clear(struct cdp_store *s, uint64_t next_seq)
+{
+	char name[SEG_NAME_LEN + 1];
+	size_t i;
+
+	pthread_mutex_lock(&s->mu);
+	for (i = 0; i < s->nretired; i++)
+		close(s->retired[i]);
+	s->nretired = 0;
+	if (s->fd != -1)
+		close(s->fd);
+	s->fd = -1;
+	for (i = 0; i < s->nsegs; i++) {
+		seg_name(s->segs[i].first, name);
+		if (unlinkat(s->dirfd, name, 0) == -1 && errno != ENOENT) {
+			pthread_mutex_unlock(&s->mu);
+			return FAIL(s, "%s/%s: %s", s->path, name,
+			    strerror(errno));
+		}
+	}
+	if (next_seq == 0 && unlinkat(s->dirfd, "state", 0) == -1 &&
+	    errno != ENOENT) {
+		pthread_mutex_unlock(&s->mu);
+		return FAIL(s, "%s/state: %s", s->path, strerror(errno));
+	}
+	s->nsegs = 0;
+	s->ended = 0;
+	s->synced_first = s->synced_size = 0;
+	s->cur_first = s->cur_size = 0;
+	if (next_seq == 0) {
+		s->have_uuid = s->have_records = 0;
+		free(s->hdr);
+		s->hdr = NULL;
+		s->next_seq = 1;
+		s->durable_seq = s->state_seq = 0;
+		s->written_time = s->durable_time = 0;
+	} else {
+		s->next_seq = next_seq;
+		s->have_records = next_seq > 1;
+		s->durable_seq = next_seq - 1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return flush_fd(s, s->dirfd);
+}
+
+int
+cdp_store_segments(const struct cdp_store *s, uint64_t **first, size_t *n)
+{
+	size_t i;
+
+	pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+	*n = s->nsegs;
+	*first = malloc((s->nsegs + 1) * sizeof(**first));
+	if (*first != NULL)
+		for (i = 0; i < s->nsegs; i++)
+			(*first)[i] = s->segs[i].first;
+	pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+	return *first == NULL ? -1 : 0;
+}
+
+uint64_t
+cdp_store_bytes(const struct cdp_store *s)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+	for (i = 0; i < s->nsegs; i++)
+		n += s->segs[i].size;
+	pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+	return n;
+}
+
+int
+cdp_store_open_segment(const struct cdp_store *s, uint64_t segment)
+{
+	char name[SEG_NAME_LEN + 1];
+
+	seg_name(segment, name);
+	return openat(s->dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+const char *
+cdp_store_error(const struct cdp_store *s)
+{
+	return s->err;
+}
+
+const char *
+cdp_store_notice(const struct cdp_store *s)
+{
+	return s->notice;
+}
+
+int
+cdp_store_close(struct cdp_store *s)
+{
+	int rc = 0;
+
+	if (s == NULL)
+		return 0;
+	if (!s->broken && s->have_uuid)
+		rc = cdp_store_commit(s, 1);
+	store_free(s);
+	return rc;
+}
