@@ -69,6 +69,7 @@ struct cdp_reader {
 	int		 held_deliver;	/* hand it out, or only count it */
 	int		 deliver_held;	/* resync asked for it */
 	uint64_t	 skipped_seq;	/* seq of a record skipped as damaged */
+	int		 torn_tail;	/* a store ended inside a record */
 };
 
 /* Little-endian loads. */
@@ -183,6 +184,28 @@ io_fail(struct cdp_reader *r)
 {
 	return fail(r, CDP_RE_IO, RESYNC_FAIL, r->off, "read error: %s",
 	    strerror(errno));
+}
+
+/*
+ * The input ends inside a record.  In a store that is the record cdp-recv
+ * is writing (or was, when it stopped): the end of an open stream, not
+ * corruption (cdp-journal(5), STORE DIRECTORY).  Anywhere else it is.
+ */
+static int
+truncated(struct cdp_reader *r, uint64_t off, size_t have, size_t want)
+{
+	if (cdp_source_kind(r->src) == CDP_SOURCE_STORE) {
+		r->torn_tail = 1;
+		consume(r, r->ilen - r->ipos);
+		r->eof = 1;
+		return 0;
+	}
+	if (want == CDP_HDR_LEN)
+		return fail(r, CDP_RE_TRUNCATED, RESYNC_END, off,
+		    "truncated record header (%zu of %d bytes)", have,
+		    CDP_HDR_LEN);
+	return fail(r, CDP_RE_TRUNCATED, RESYNC_END, off,
+	    "truncated record (%zu of %zu bytes)", have, want);
 }
 
 /* Check a header that starts at h; fill in what it says.  0 or -1. */
@@ -452,9 +475,7 @@ again:
 	if (avail == 0)
 		return 0;
 	if ((size_t)avail < CDP_HDR_LEN)
-		return fail(r, CDP_RE_TRUNCATED, RESYNC_END, off,
-		    "truncated record header (%zd of %d bytes)", avail,
-		    CDP_HDR_LEN);
+		return truncated(r, off, (size_t)avail, CDP_HDR_LEN);
 	if (check_header(r, r->ibuf + r->ipos, &hd) == -1)
 		return -1;
 
@@ -476,9 +497,7 @@ again:
 		if (avail == -1)
 			return io_fail(r);
 		if ((size_t)avail < hd.total)
-			return fail(r, CDP_RE_TRUNCATED, RESYNC_END, off,
-			    "truncated record (%zd of %zu bytes)", avail,
-			    hd.total);
+			return truncated(r, off, (size_t)avail, hd.total);
 		raw = r->ibuf + r->ipos;
 		consume(r, hd.total);
 	} else {
@@ -504,9 +523,7 @@ again:
 				return io_fail(r);
 			if (n == 0) {
 				r->eof = 1;
-				return fail(r, CDP_RE_TRUNCATED, RESYNC_END,
-				    off, "truncated record (%zu of %zu bytes)",
-				    have, hd.total);
+				return truncated(r, off, have, hd.total);
 			}
 			have += (size_t)n;
 			r->off += (uint64_t)n;
@@ -654,6 +671,12 @@ uint64_t
 cdp_reader_error_offset(const struct cdp_reader *r)
 {
 	return r->err_off;
+}
+
+int
+cdp_reader_torn_tail(const struct cdp_reader *r)
+{
+	return r->torn_tail;
 }
 
 uint64_t

@@ -68,6 +68,12 @@ const char *cdp_reader_error(const struct cdp_reader *);
 enum cdp_reader_err cdp_reader_errcode(const struct cdp_reader *);
 uint64_t cdp_reader_error_offset(const struct cdp_reader *);
 
+/*
+ * After the end (0): whether the input was a store whose last segment ends
+ * inside a record, the one being written; that record was not returned.
+ */
+int	 cdp_reader_torn_tail(const struct cdp_reader *);
+
 /* Bytes consumed so far (the stream offset of the next record). */
 uint64_t cdp_reader_offset(const struct cdp_reader *);
 
