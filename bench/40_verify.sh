@@ -1,10 +1,11 @@
 # 40_verify: cdp-verify's two checks.  Integrity: reading and validating a
 # 1 GB journal of 1 MiB WRITE records, against cat(1) of it (goal 2 GB/s).
 # Tree: cdp-verify --tree over a replayed tree of about 300 MB of mixed
-# files, against xxhsum -H3 (XXH3) over the same files; cdp-verify replays
-# the journal into a private directory and compares both trees byte for
-# byte, so it does more than xxhsum, which only reads one tree.  All on
-# tmpfs ($BENCH_TMP), best of 3.  Output format: scripts/bench.sh.
+# files, against xxhsum -H3 (XXH3) over the same files; cdp-verify reads
+# the journal twice (integrity, then the in-memory model of the tree) and
+# then reads every file beside the journal bytes it should hold, so it
+# reads about three times what xxhsum reads.  All on tmpfs ($BENCH_TMP),
+# best of 3.  Output format: scripts/bench.sh.
 set -eu
 
 mkb=$CDP_ROOT/tests/helpers/mkbaseline
@@ -58,6 +59,6 @@ bytes=$(du -sb "$t/src" | cut -f1)
 ours=$(best cdp-verify -q --tree "$t/src" "$t/src.cdpj")
 ref=$(best sh -c "cd '$t/src' && find . -type f -print0 | xargs -0 xxhsum -H3")
 awk -v b="$bytes" -v o="$ours" -v r="$ref" 'BEGIN {
-	printf "verify/tree|prove a %.0f MB tree of mixed files equals its journal (replay + compare), speed vs xxhsum -H3 of the files (> 1: faster)|%.2f GB/s (%.2f s)|xxhsum -H3: %.2f GB/s (%.2f s)|%.2fx|>= 0.8x xxhsum: %s\n",
+	printf "verify/tree|prove a %.0f MB tree of mixed files equals its journal (integrity + model + compare), speed vs xxhsum -H3 of the files (> 1: faster)|%.2f GB/s (%.2f s)|xxhsum -H3: %.2f GB/s (%.2f s)|%.2fx|>= 0.8x xxhsum: %s\n",
 	    b / 1e6, b / o / 1e9, o, b / r / 1e9, r, r / o, (r / o >= 0.8 ? "met" : "NOT MET")
 }'

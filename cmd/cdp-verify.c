@@ -4,9 +4,11 @@
  * Like cmp(1): 0 all good, 1 something bad was found, 2 something could not
  * be checked; trouble outranks bad.  The integrity check is a read with
  * the validating reader, resynchronising after each problem so that one run
- * lists them all.  --tree replays the journal into a private directory and
- * compares that with DIR (cdp_tree_compare()); --max-lag compares the
- * newest record's time with the clock.
+ * lists them all.  --tree builds the journal's state in memory and compares
+ * DIR with it (cdp_model.h); where the model cannot tell, it replays the
+ * journal into a private directory and compares that with DIR
+ * (cdp_tree_compare()).  --max-lag compares the newest record's time with
+ * the clock.
  */
 #include <err.h>
 #include <errno.h>
@@ -22,6 +24,7 @@
 
 #include "cdp_apply.h"
 #include "cdp_cli.h"
+#include "cdp_model.h"
 #include "cdp_reader.h"
 #include "cdp_record.h"
 #include "cdp_source.h"
@@ -33,6 +36,9 @@
 	"[--tree DIR [--at MARK | --at-seq N]] [JOURNAL ...]"
 
 #define MAX_UUIDS	256
+
+/* WRITE data --tree may hold in memory (see cdp_model_new()). */
+#define MODEL_MEM_MAX	((size_t)256 << 20)
 
 /* The statuses of cmp(1). */
 enum { V_GOOD, V_BAD, V_TROUBLE };
@@ -363,20 +369,28 @@ print_diff(void *ctx, const char *path, enum cdp_tree_diff kind,
 	}
 }
 
-/* Replay the inputs into tmp up to the stop; V_* */
+/*
+ * Where --tree sends the records up to the stop: into the model, or
+ * through the apply engine into a private copy.
+ */
+struct sink {
+	struct cdp_model *model;
+	struct cdp_apply *ap;
+};
+
+#define V_GAVE_UP	(-1)	/* the model cannot tell: replay a copy */
+
+/* Feed the inputs to sink up to the stop; V_* or V_GAVE_UP. */
 static int
-expected(struct opts *o, const char *tmp, uint64_t stop_ordinal)
+expected(struct opts *o, struct sink *k, uint64_t stop_ordinal)
 {
 	struct cdp_record *rec;
-	struct cdp_apply *ap;
 	const char **in;
 	uint64_t ordinal = 0, last = 0;
 	int status = V_GOOD, done = 0, rc;
 
-	if ((ap = cdp_apply_open(tmp, CDP_APPLY_NOSTATE)) == NULL ||
-	    (rec = malloc(sizeof(*rec))) == NULL) {
-		say(o, V_TROUBLE, "%s: %s", tmp, strerror(errno));
-		cdp_apply_close(ap);
+	if ((rec = malloc(sizeof(*rec))) == NULL) {
+		say(o, V_TROUBLE, "malloc: %s", strerror(errno));
 		return V_TROUBLE;
 	}
 	for (in = o->inputs; *in != NULL && !done; in++) {
@@ -384,13 +398,16 @@ expected(struct opts *o, const char *tmp, uint64_t stop_ordinal)
 		struct cdp_source *src = cdp_source_open(path);
 		struct cdp_reader *r = src ? cdp_reader_open(src, 0) : NULL;
 
-		if (r == NULL) {
+		if (r == NULL || (k->model != NULL &&
+		    cdp_model_input(k->model, src, path) == -1)) {
 			say(o, V_TROUBLE, "%s: %s", *in, strerror(errno));
+			cdp_reader_close(r);
 			cdp_source_close(src);
 			status = V_TROUBLE;
 			break;
 		}
-		cdp_apply_set_source(ap, src);
+		if (k->ap != NULL)
+			cdp_apply_set_source(k->ap, src);
 		while (!done && (rc = cdp_reader_next(r, rec)) != 0) {
 			if (rc == -1) {
 				/* Already reported by the integrity pass. */
@@ -403,9 +420,16 @@ expected(struct opts *o, const char *tmp, uint64_t stop_ordinal)
 				done = 1;
 				break;
 			}
-			if (cdp_apply_record(ap, rec) == -1) {
+			if (k->model != NULL &&
+			    cdp_model_record(k->model, rec) == -1) {
+				status = V_GAVE_UP;
+				done = 1;
+				break;
+			}
+			if (k->ap != NULL &&
+			    cdp_apply_record(k->ap, rec) == -1) {
 				say(o, V_BAD, "%s: %s", *in,
-				    cdp_apply_error(ap));
+				    cdp_apply_error(k->ap));
 				status = V_BAD;
 				done = 1;
 				break;
@@ -416,7 +440,8 @@ expected(struct opts *o, const char *tmp, uint64_t stop_ordinal)
 			    (o->stop_seq != 0 && rec->seq == o->stop_seq))
 				done = 1;
 		}
-		cdp_apply_set_source(ap, NULL);
+		if (k->ap != NULL)
+			cdp_apply_set_source(k->ap, NULL);
 		cdp_reader_close(r);
 		cdp_source_close(src);
 	}
@@ -426,42 +451,83 @@ expected(struct opts *o, const char *tmp, uint64_t stop_ordinal)
 		status = V_BAD;
 	}
 	free(rec);
-	cdp_apply_close(ap);
 	return status;
 }
 
+/* Compare DIR with the model (tmp NULL) or the copy in tmp. */
 static void
-verify_tree(struct opts *o, uint64_t stop_ordinal)
+compare(struct opts *o, struct cdp_model *m, const char *tmp)
 {
 	struct diffs d = { o, o->tree, 0 };
-	char tmp[4096], where[4200];
-	int rc;
+	char where[4200];
+	int rc, e;
+
+	if (o->json) {
+		printf("{\"tree\":");
+		cdp_cli_json_str(stdout, o->tree, strlen(o->tree));
+		printf(",\"differences\":[");
+	}
+	if (m != NULL)
+		rc = cdp_model_compare(m, o->tree, print_diff, &d, where,
+		    sizeof(where));
+	else
+		rc = cdp_tree_compare(tmp, o->tree, print_diff, &d, where,
+		    sizeof(where));
+	e = errno;
+	if (o->json)
+		printf("],\"same\":%s}\n", rc == 0 ? "true" : "false");
+	if (rc == -1)
+		say(o, V_TROUBLE, "%s: %s", tmp != NULL && strncmp(where, tmp,
+		    strlen(tmp)) == 0 ? "temporary copy" : where, strerror(e));
+	else if (rc == 1)
+		say(o, V_BAD, "%s: %" PRIu64 " difference(s) from the journal",
+		    o->tree, d.n);
+}
+
+/*
+ * The journal's state in memory, compared with DIR; V_GAVE_UP if the
+ * model cannot tell (see cdp_model.h), having printed nothing.
+ */
+static int
+verify_model(struct opts *o, uint64_t stop_ordinal)
+{
+	struct sink k = { NULL, NULL };
+	int status;
+
+	if ((k.model = cdp_model_new(MODEL_MEM_MAX)) == NULL)
+		return V_GAVE_UP;
+	status = expected(o, &k, stop_ordinal);
+	if (status == V_GOOD)
+		compare(o, k.model, NULL);
+	cdp_model_free(k.model);
+	return status;
+}
+
+/* The journal replayed into a private copy, compared with DIR. */
+static void
+verify_copy(struct opts *o, uint64_t stop_ordinal)
+{
+	struct sink k = { NULL, NULL };
+	char tmp[4096];
 
 	if (cdp_tree_tmpdir("verify", tmp, sizeof(tmp)) == -1) {
 		say(o, V_TROUBLE, "temporary directory: %s", strerror(errno));
 		return;
 	}
-	if (expected(o, tmp, stop_ordinal) == V_GOOD) {
-		if (o->json)
-			printf("{\"tree\":");
-		if (o->json)
-			cdp_cli_json_str(stdout, o->tree, strlen(o->tree));
-		if (o->json)
-			printf(",\"differences\":[");
-		rc = cdp_tree_compare(tmp, o->tree, print_diff, &d, where,
-		    sizeof(where));
-		if (o->json)
-			printf("],\"same\":%s}\n", rc == 0 ? "true" : "false");
-		if (rc == -1)
-			say(o, V_TROUBLE, "%s: %s", strncmp(where, tmp,
-			    strlen(tmp)) == 0 ? "temporary copy" : where,
-			    strerror(errno));
-		else if (rc == 1)
-			say(o, V_BAD, "%s: %" PRIu64 " difference(s) from "
-			    "the journal", o->tree, d.n);
-	}
+	if ((k.ap = cdp_apply_open(tmp, CDP_APPLY_NOSTATE)) == NULL)
+		say(o, V_TROUBLE, "%s: %s", tmp, strerror(errno));
+	else if (expected(o, &k, stop_ordinal) == V_GOOD)
+		compare(o, NULL, tmp);
+	cdp_apply_close(k.ap);
 	if (cdp_tree_remove(tmp) == -1)
 		say(o, V_TROUBLE, "%s: %s", tmp, strerror(errno));
+}
+
+static void
+verify_tree(struct opts *o, uint64_t stop_ordinal)
+{
+	if (verify_model(o, stop_ordinal) == V_GAVE_UP)
+		verify_copy(o, stop_ordinal);
 }
 
 static int

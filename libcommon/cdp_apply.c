@@ -17,7 +17,7 @@
  *
  * The dry run (CDP_APPLY_DRYRUN) does the same checks against a model: a
  * map of what the journal has done to each name, over the real tree as it
- * is, read but never written.
+ * is, read but never written.  It lives in cdp_apply_dry.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +33,7 @@
 #include <sys/xattr.h>
 #include <linux/openat2.h>
 
-#include "cdp_apply.h"
+#include "cdp_apply_int.h"
 #include "cdp_falloc.h"
 #include "cdp_path.h"
 #include "cdp_pathmap.h"
@@ -41,55 +41,6 @@
 
 #define STATE_XATTR	"user.cdp.applied"
 #define STATE_MAX	4096	/* bytes of user.cdp.applied */
-#define MAX_STREAMS	64
-#define NPARENT		8	/* parent directories kept open */
-#define NFILE		4	/* files kept open */
-
-
-/* Types in the dry run's model; FRESH: nothing real lies below. */
-enum { T_ABSENT = '-', T_DIR = 'd', T_FILE = 'f', T_LINK = 'l',
-    T_FIFO = 'p', T_OTHER = 'o', T_UNKNOWN = 'u' };
-#define FRESH	0x100
-
-struct stream {
-	uint8_t		 uuid[16];
-	uint64_t	 applied;	/* last seq applied */
-	uint64_t	 loaded;	/* applied, says the saved state */
-	int		 checked;	/* first record after loaded checked */
-};
-
-struct cached {
-	int		 fd;		/* -1: empty */
-	size_t		 len;
-	char		 path[CDP_PATH_MAX + 1];
-};
-
-struct cdp_apply {
-	int		 root;		/* the target directory, O_RDONLY */
-	int		 flags;		/* CDP_APPLY_* */
-	int		 no_openat2;	/* the kernel has none: walk */
-	int		 no_xattr;	/* the filesystem keeps no state */
-	mode_t		 umask;
-	const struct cdp_source *src;
-
-	struct stream	 streams[MAX_STREAMS];
-	size_t		 nstreams;
-	struct stream	*cur;
-	int		 dirty;		/* state to be saved */
-
-	struct cached	 parent[NPARENT];
-	size_t		 parent_next;
-	int		 pinned;	/* parent fd in use: not evicted */
-	struct cached	 file[NFILE];
-	size_t		 file_next;
-	int		 wrote;		/* data written since the last sync */
-
-	struct cdp_pathmap *model;	/* dry run */
-
-	uint64_t	 n_applied, n_already, n_xattr;
-	const struct cdp_record *rec;	/* being applied, for messages */
-	char		 err[1200];
-};
 
 /* Messages. */
 
@@ -905,176 +856,26 @@ apply_real(struct cdp_apply *a, const struct cdp_record *r)
 	}
 }
 
-/* The dry run: the same checks against the model. */
+/* For the dry run (cdp_apply_dry.c). */
 
-static int
-type_of_mode(mode_t m)
+int
+cdp_apply_fail(struct cdp_apply *a, int errnum, const char *path,
+    const char *why)
 {
-	if (S_ISDIR(m))
-		return T_DIR;
-	if (S_ISREG(m))
-		return T_FILE;
-	if (S_ISLNK(m))
-		return T_LINK;
-	if (S_ISFIFO(m))
-		return T_FIFO;
-	return T_OTHER;
+	return why == NULL ? fail(a, errnum, path, NULL) :
+	    fail(a, errnum, path, "%s", why);
 }
 
-/*
- * The type path would have now.  Every parent must be a directory (or
- * unknown, after a rename of a real directory); otherwise fail as the
- * real run would.  With CDP_APPLY_MKPARENTS missing parents are made.
- */
-static int
-sim_type(struct cdp_apply *a, const char *path, int *type)
+int
+cdp_apply_fail_errno(struct cdp_apply *a, int e, const char *path)
 {
-	char buf[CDP_PATH_MAX + 1];
-	size_t len = strlen(path), i;
-	int real = 1, t = T_DIR, v;
-	struct stat st;
-
-	memcpy(buf, path, len + 1);
-	for (i = 0; i <= len; i++) {
-		if (i < len && buf[i] != '/')
-			continue;
-		if (t == T_UNKNOWN)
-			break;
-		if ((v = cdp_pathmap_get(a->model, buf, i)) >= 0) {
-			t = v & 0xff;
-			real = t == T_DIR && !(v & FRESH);
-		} else if (real) {
-			buf[i] = '\0';
-			if (fstatat(a->root, buf, &st,
-			    AT_SYMLINK_NOFOLLOW) == 0)
-				t = type_of_mode(st.st_mode);
-			else
-				t = T_ABSENT;
-			buf[i] = i < len ? '/' : '\0';
-		} else
-			t = T_ABSENT;
-		if (i == len)
-			break;
-		/* A parent. */
-		if (t == T_DIR || t == T_UNKNOWN)
-			continue;
-		if (t == T_LINK)
-			return fail_errno(a, ELOOP, path);
-		if (t != T_ABSENT)
-			return fail_errno(a, ENOTDIR, path);
-		if (!(a->flags & CDP_APPLY_MKPARENTS))
-			return fail(a, ENOENT, path,
-			    "parent directory does not exist");
-		if (cdp_pathmap_set(a->model, buf, i, T_DIR | FRESH) == -1)
-			return fail(a, errno, path, NULL);
-		t = T_DIR;
-		real = 0;
-	}
-	*type = t;
-	return 0;
+	return fail_errno(a, e, path);
 }
 
-static int
-sim_set(struct cdp_apply *a, const char *path, int v)
+int
+cdp_apply_xattr_allowed(struct cdp_apply *a, const struct cdp_record *r)
 {
-	if (cdp_pathmap_set(a->model, path, strlen(path), v) == -1)
-		return fail(a, errno, path, NULL);
-	return 1;
-}
-
-static int
-apply_dry(struct cdp_apply *a, const struct cdp_record *r)
-{
-	int t, t2;
-
-	if ((r->type == CDP_T_SETXATTR || r->type == CDP_T_REMOVEXATTR) &&
-	    (t = xattr_allowed(a, r)) != 1)
-		return t;
-	if (r->path[0] == '\0')
-		return r->type == CDP_T_FSYNC ? 0 : 1;	/* the root */
-	if (sim_type(a, r->path, &t) == -1)
-		return -1;
-	switch (r->type) {
-	case CDP_T_CREATE:
-	case CDP_T_SYMLINK:
-		if (t == T_DIR)
-			return fail(a, EISDIR, r->path,
-			    "exists and is a directory");
-		return sim_set(a, r->path, r->type == CDP_T_SYMLINK ? T_LINK :
-		    (r->mode & S_IFMT) == S_IFIFO ? T_FIFO : T_FILE);
-	case CDP_T_MKDIR:
-		if (t == T_DIR || t == T_UNKNOWN)
-			return 1;
-		if (t != T_ABSENT)
-			return fail(a, EEXIST, r->path,
-			    "exists and is not a directory");
-		return sim_set(a, r->path, T_DIR | FRESH);
-	case CDP_T_LINK:
-		if (t == T_ABSENT)
-			return fail(a, ENOENT, r->path,
-			    "no such file to link to");
-		if (t == T_DIR)
-			return fail(a, EPERM, r->path,
-			    "hard link to a directory");
-		if (sim_type(a, r->path2, &t2) == -1)
-			return -1;
-		if (t2 == T_DIR)
-			return fail(a, EISDIR, r->path2,
-			    "exists and is a directory");
-		return sim_set(a, r->path2, t);
-	case CDP_T_RENAME:
-		if (sim_type(a, r->path2, &t2) == -1)
-			return -1;
-		if (t == T_ABSENT) {
-			if (t2 != T_ABSENT &&
-			    !(r->rflags & CDP_RENAME_EXCHANGE))
-				return 0;
-			return fail(a, ENOENT, r->path,
-			    "no such file to rename");
-		}
-		if ((r->rflags & CDP_RENAME_EXCHANGE) && t2 == T_ABSENT)
-			return fail(a, ENOENT, r->path2, NULL);
-		if ((r->rflags & CDP_RENAME_NOREPLACE) && t2 != T_ABSENT)
-			return fail(a, EEXIST, r->path2, NULL);
-		if (t2 == T_DIR && t != T_DIR && t != T_UNKNOWN)
-			return fail(a, EISDIR, r->path2, NULL);
-		if (cdp_pathmap_move(a->model, r->path, r->path2,
-		    r->rflags & CDP_RENAME_EXCHANGE) == -1)
-			return fail(a, errno, r->path, NULL);
-		/* A real directory's children are not modelled. */
-		if (sim_set(a, r->path2, t == T_DIR ? T_UNKNOWN : t) == -1)
-			return -1;
-		return sim_set(a, r->path, (r->rflags & CDP_RENAME_EXCHANGE) ?
-		    (t2 == T_DIR ? T_UNKNOWN : t2) : T_ABSENT | FRESH);
-	case CDP_T_UNLINK:
-		if (t == T_DIR)
-			return fail(a, EISDIR, r->path, "is a directory");
-		return t == T_ABSENT ? 0 : sim_set(a, r->path, T_ABSENT);
-	case CDP_T_RMDIR:
-		if (t == T_ABSENT)
-			return 0;
-		if (t != T_DIR && t != T_UNKNOWN)
-			return fail(a, ENOTDIR, r->path, NULL);
-		return sim_set(a, r->path, T_ABSENT | FRESH);
-	case CDP_T_SETATTR:
-	case CDP_T_SETXATTR:
-	case CDP_T_REMOVEXATTR:
-		if (t == T_ABSENT)
-			return fail(a, ENOENT, r->path, NULL);
-		return 1;
-	case CDP_T_WRITE:
-	case CDP_T_TRUNCATE:
-	case CDP_T_FALLOCATE:
-		if (t == T_ABSENT)
-			return fail(a, ENOENT, r->path, "no such file");
-		if (t == T_LINK)
-			return fail(a, ELOOP, r->path, "is a symbolic link");
-		if (t != T_FILE && t != T_UNKNOWN)
-			return fail(a, EINVAL, r->path, "not a regular file");
-		return 1;
-	default:
-		return 0;
-	}
+	return xattr_allowed(a, r);
 }
 
 /* The engine. */
@@ -1186,7 +987,8 @@ cdp_apply_record(struct cdp_apply *a, const struct cdp_record *r)
 	if (cdp_record_type_changes_tree(r->type) || r->type == CDP_T_FSYNC) {
 		if (check_paths(a, r) == -1)
 			return -1;
-		rc = (a->flags & CDP_APPLY_DRYRUN) ? apply_dry(a, r) :
+		rc = (a->flags & CDP_APPLY_DRYRUN) ?
+		    cdp_apply_dry_record(a, r) :
 		    apply_real(a, r);
 		if (rc == -1)
 			return -1;

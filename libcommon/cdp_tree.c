@@ -40,19 +40,14 @@ struct cmp {
 	uint8_t		*buf[2];
 };
 
-struct names {
-	char		**v;
-	size_t		 n;
-};
-
 static int
 by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void
-names_free(struct names *n)
+void
+cdp_tree_names_free(struct cdp_tree_names *n)
 {
 	size_t i;
 
@@ -61,8 +56,8 @@ names_free(struct names *n)
 	free(n->v);
 }
 
-static int
-names_read(int fd, struct names *n)
+int
+cdp_tree_names_read(int fd, struct cdp_tree_names *n)
 {
 	struct dirent *de;
 	size_t cap = 0;
@@ -102,7 +97,7 @@ names_read(int fd, struct names *n)
 	return 0;
 fail:
 	closedir(d);
-	names_free(n);
+	cdp_tree_names_free(n);
 	return -1;
 }
 
@@ -127,15 +122,14 @@ ino_free(void *p)
 	free(k);
 }
 
-/* The first path of path's hard link group in tree side. */
-static const char *
-leader(struct cmp *c, int side, const struct stat *st, const char *path)
+const char *
+cdp_tree_leader(void **links, const struct stat *st, const char *path)
 {
 	struct ino_key key = { st->st_dev, st->st_ino, NULL }, *k, **found;
 
 	if (st->st_nlink < 2)
 		return path;
-	if ((found = tfind(&key, &c->links[side], ino_cmp)) != NULL)
+	if ((found = tfind(&key, links, ino_cmp)) != NULL)
 		return (*found)->first;
 	if ((k = malloc(sizeof(*k))) == NULL ||
 	    (k->first = strdup(path)) == NULL) {
@@ -144,11 +138,24 @@ leader(struct cmp *c, int side, const struct stat *st, const char *path)
 	}
 	k->dev = st->st_dev;
 	k->ino = st->st_ino;
-	if (tsearch(k, &c->links[side], ino_cmp) == NULL) {
+	if (tsearch(k, links, ino_cmp) == NULL) {
 		ino_free(k);
 		return path;
 	}
 	return k->first;
+}
+
+void
+cdp_tree_leaders_free(void *links)
+{
+	tdestroy(links, ino_free);
+}
+
+/* The first path of path's hard link group in tree side. */
+static const char *
+leader(struct cmp *c, int side, const struct stat *st, const char *path)
+{
+	return cdp_tree_leader(&c->links[side], st, path);
 }
 
 static void
@@ -166,8 +173,8 @@ trouble(struct cmp *c, const char *path)
 	return -1;
 }
 
-static const char *
-type_name(mode_t m)
+const char *
+cdp_tree_type_name(mode_t m)
 {
 	switch (m & S_IFMT) {
 	case S_IFREG: return "file";
@@ -220,8 +227,8 @@ compare_entry(struct cmp *c, int da, int db, const char *name, char *path,
 	    fstatat(db, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
 		return trouble(c, path);
 	if ((sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT)) {
-		diff(c, path, CDP_TREE_TYPE, type_name(sa.st_mode),
-		    type_name(sb.st_mode));
+		diff(c, path, CDP_TREE_TYPE, cdp_tree_type_name(sa.st_mode),
+		    cdp_tree_type_name(sb.st_mode));
 		return 0;
 	}
 	if (!S_ISLNK(sa.st_mode) &&
@@ -294,14 +301,14 @@ out:
 static int
 compare_dir(struct cmp *c, int fa, int fb, char *path, size_t plen)
 {
-	struct names na, nb;
+	struct cdp_tree_names na, nb;
 	size_t i = 0, j = 0;
 	int rc = 0;
 
-	if (names_read(fa, &na) == -1)
+	if (cdp_tree_names_read(fa, &na) == -1)
 		return trouble(c, path);
-	if (names_read(fb, &nb) == -1) {
-		names_free(&na);
+	if (cdp_tree_names_read(fb, &nb) == -1) {
+		cdp_tree_names_free(&na);
 		return trouble(c, path);
 	}
 	while (rc == 0 && (i < na.n || j < nb.n)) {
@@ -332,8 +339,8 @@ compare_dir(struct cmp *c, int fa, int fb, char *path, size_t plen)
 		if (order >= 0)
 			j++;
 	}
-	names_free(&na);
-	names_free(&nb);
+	cdp_tree_names_free(&na);
+	cdp_tree_names_free(&nb);
 	return rc;
 }
 
@@ -364,8 +371,8 @@ cdp_tree_compare(const char *a, const char *b, cdp_tree_diff_fn *fn,
 		rc = c.differ;
 out:
 	e = errno;
-	tdestroy(c.links[0], ino_free);
-	tdestroy(c.links[1], ino_free);
+	cdp_tree_leaders_free(c.links[0]);
+	cdp_tree_leaders_free(c.links[1]);
 	free(c.buf[0]);
 	free(c.buf[1]);
 	close(fa);

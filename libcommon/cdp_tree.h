@@ -8,6 +8,9 @@
 #ifndef CDP_TREE_H
 #define CDP_TREE_H
 
+#include <stddef.h>
+#include <sys/stat.h>
+
 /* Kinds of difference, in the order they are checked for one path. */
 enum cdp_tree_diff {
 	CDP_TREE_ONLY_A,	/* the path exists in a only */
@@ -35,6 +38,34 @@ typedef void cdp_tree_diff_fn(void *ctx, const char *path,
  */
 int	 cdp_tree_compare(const char *a, const char *b, cdp_tree_diff_fn *fn,
 	    void *ctx, char *where, size_t size);
+
+/*
+ * Pieces of the comparison, for cdp_model_cmp.c, which walks a model and
+ * a real tree the same way.
+ *
+ * cdp_tree_names_read(): the names in directory fd but "." and "..",
+ * sorted bytewise.  Returns 0 or -1 with errno set; free with
+ * cdp_tree_names_free().
+ */
+struct cdp_tree_names {
+	char		**v;
+	size_t		 n;
+};
+
+int	 cdp_tree_names_read(int fd, struct cdp_tree_names *);
+void	 cdp_tree_names_free(struct cdp_tree_names *);
+
+/* The word for a file type in differences: "file", "directory", ... */
+const char *cdp_tree_type_name(mode_t);
+
+/*
+ * The first path seen of st's hard link group (path itself if st has one
+ * link), remembered in *links (a tsearch(3) root, NULL at first; free it
+ * with cdp_tree_leaders_free()).
+ */
+const char *cdp_tree_leader(void **links, const struct stat *st,
+	    const char *path);
+void	 cdp_tree_leaders_free(void *links);
 
 /* Remove dir and everything below it (rm -rf).  Returns 0 or -1, errno. */
 int	 cdp_tree_remove(const char *dir);

@@ -1,0 +1,366 @@
+/*
+ * cdp_model_cmp.c: compare the model with a real directory.
+ *
+ * The walk is cdp_tree_compare()'s, with the model as side a: the same
+ * order (names sorted bytewise, depth first), the same checks in the same
+ * order, the same hard link leaders, so that the differences reported are
+ * those a replayed copy would have given.  A file's expected bytes are
+ * read from the journal (or memory, or are zeros) extent by extent into
+ * one buffer and compared with the file's, a chunk at a time.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cdp_format.h"
+#include "cdp_model_int.h"
+
+#define CHUNK	(1u << 20)
+
+struct cmp {
+	struct cdp_model *m;
+	cdp_tree_diff_fn *fn;
+	void		*ctx;
+	int		 differ;
+	char		*where;
+	size_t		 wsize;
+	struct dentry	**all;		/* every name, by directory and name */
+	size_t		 nall;
+	void		*links;		/* tsearch root of struct ino_key, side b */
+	uint8_t		*buf[2];
+};
+
+static int
+by_dir_name(const void *a, const void *b)
+{
+	const struct dentry *x = *(struct dentry *const *)a;
+	const struct dentry *y = *(struct dentry *const *)b;
+
+	if (x->dir != y->dir)
+		return (uintptr_t)x->dir < (uintptr_t)y->dir ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* The names in model directory dir: *first and the count. */
+static size_t
+children(const struct cmp *c, const struct node *dir, size_t *first)
+{
+	size_t lo = 0, hi = c->nall, n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if ((uintptr_t)c->all[mid]->dir < (uintptr_t)dir)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	for (n = 0; lo + n < c->nall && c->all[lo + n]->dir == dir; n++)
+		;
+	return n;
+}
+
+/* The first path of path's hard link group in the model. */
+static const char *
+leader_a(struct node *n, const char *path)
+{
+	if (n->nlink < 2)
+		return path;
+	if (n->first == NULL)
+		n->first = strdup(path);
+	return n->first != NULL ? n->first : path;
+}
+
+static void
+diff(struct cmp *c, const char *path, enum cdp_tree_diff kind,
+    const char *a, const char *b)
+{
+	c->differ = 1;
+	c->fn(c->ctx, path, kind, a, b);
+}
+
+static int
+trouble(struct cmp *c, const char *path)
+{
+	snprintf(c->where, c->wsize, "%s", path[0] == '\0' ? "." : path);
+	return -1;
+}
+
+/* Read exactly n bytes at off, or fail (EIO if the journal is short). */
+static int
+pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
+{
+	while (n > 0) {
+		ssize_t got = pread(fd, buf, n, (off_t)off);
+
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			if (got == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf += got;
+		n -= (size_t)got;
+		off += (uint64_t)got;
+	}
+	return 0;
+}
+
+/* Read up to n bytes; fewer only at the end of the file. */
+static ssize_t
+read_full(int fd, uint8_t *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t got = read(fd, buf + done, n - done);
+
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1)
+			return -1;
+		if (got == 0)
+			break;
+		done += (size_t)got;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * The expected bytes [pos, pos + n) into buf, from extents v (*k: the
+ * first that may still matter).  Returns 0, or -1 with c->where naming
+ * the journal that could not be read.
+ */
+static int
+expect(struct cmp *c, const struct cdp_extent *v, size_t nv, size_t *k,
+    uint64_t pos, size_t n, uint8_t *buf)
+{
+	uint64_t end = pos + n;
+
+	while (*k < nv && pos < end) {
+		const struct cdp_extent *e = &v[*k];
+		uint64_t eend = e->off + e->len, stop = eend < end ? eend : end;
+		size_t len = (size_t)(stop - pos);
+		uint8_t *dst = buf + (n - (size_t)(end - pos));
+
+		if (e->input == CDP_EXTENT_ZERO)
+			memset(dst, 0, len);
+		else if (e->input == CDP_EXTENT_MEM)
+			memcpy(dst, e->mem + (pos - e->off), len);
+		else if (pread_full(c->m->inputs[e->input].fd, dst, len,
+		    e->at + (pos - e->off)) == -1) {
+			snprintf(c->where, c->wsize, "%s",
+			    c->m->inputs[e->input].path);
+			return -1;
+		}
+		pos = stop;
+		if (stop == eend)
+			(*k)++;
+	}
+	return 0;
+}
+
+/*
+ * Whether regular file fb holds the content of model file n (of equal
+ * size at stat time): 1 same, 0 differ, -1 trouble (where set for a
+ * journal; the caller names the file otherwise).
+ */
+static int
+same_content(struct cmp *c, const struct node *n, int fb, int *journal)
+{
+	struct cdp_extent *v;
+	uint64_t size = cdp_extents_size(n->x), pos = 0;
+	size_t k = 0;
+	long nv;
+	int rc = 1;
+
+	if ((nv = cdp_extents_resolve(n->x, &v)) == -1)
+		return -1;
+	while (pos < size && rc == 1) {
+		size_t len = size - pos < CHUNK ? (size_t)(size - pos) : CHUNK;
+		ssize_t got = read_full(fb, c->buf[1], len);
+
+		if (got == -1)
+			rc = -1;
+		else if ((size_t)got < len)
+			rc = 0;
+		else if (expect(c, v, (size_t)nv, &k, pos, len,
+		    c->buf[0]) == -1) {
+			*journal = 1;
+			rc = -1;
+		} else if (memcmp(c->buf[0], c->buf[1], len) != 0)
+			rc = 0;
+		pos += len;
+	}
+	free(v);
+	if (rc == 1) {
+		ssize_t got = read(fb, c->buf[1], 1);
+
+		rc = got == -1 ? -1 : got == 0;
+	}
+	return rc;
+}
+
+static int compare_dir(struct cmp *, struct node *, int, char *, size_t);
+
+static int
+compare_entry(struct cmp *c, struct node *a, int db, const char *name,
+    char *path, size_t plen)
+{
+	struct stat sb;
+	char ma[8], mb[8], za[24], zb[24], ta[CDP_PATH_MAX + 1];
+	int fb = -1, rc = 0, journal = 0;
+
+	if (fstatat(db, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+		return trouble(c, path);
+	if (a->type != (sb.st_mode & S_IFMT)) {
+		diff(c, path, CDP_TREE_TYPE, cdp_tree_type_name(a->type),
+		    cdp_tree_type_name(sb.st_mode));
+		return 0;
+	}
+	if (!S_ISLNK(a->type) && a->perm != (sb.st_mode & 07777)) {
+		snprintf(ma, sizeof(ma), "%04o", (unsigned)a->perm);
+		snprintf(mb, sizeof(mb), "%04o",
+		    (unsigned)(sb.st_mode & 07777));
+		diff(c, path, CDP_TREE_MODE, ma, mb);
+	}
+	if (S_ISLNK(a->type)) {
+		ssize_t nb = readlinkat(db, name, ta, sizeof(ta) - 1);
+
+		if (nb == -1)
+			return trouble(c, path);
+		ta[nb] = '\0';
+		if (strcmp(a->target, ta) != 0)
+			diff(c, path, CDP_TREE_TARGET, a->target, ta);
+		return 0;
+	}
+	if (S_ISDIR(a->type)) {
+		fb = openat(db, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fb == -1)
+			return trouble(c, path);
+		rc = compare_dir(c, a, fb, path, plen);
+		close(fb);
+		return rc;
+	}
+	if (!S_ISREG(a->type))
+		return 0;
+	if (strcmp(leader_a(a, path), cdp_tree_leader(&c->links, &sb, path)) != 0)
+		diff(c, path, CDP_TREE_LINK, leader_a(a, path),
+		    cdp_tree_leader(&c->links, &sb, path));
+	if (cdp_extents_size(a->x) != (uint64_t)sb.st_size) {
+		snprintf(za, sizeof(za), "%" PRIu64, cdp_extents_size(a->x));
+		snprintf(zb, sizeof(zb), "%jd", (intmax_t)sb.st_size);
+		diff(c, path, CDP_TREE_SIZE, za, zb);
+		return 0;
+	}
+	fb = openat(db, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fb == -1)
+		return trouble(c, path);
+	posix_fadvise(fb, 0, 0, POSIX_FADV_SEQUENTIAL);
+	switch (same_content(c, a, fb, &journal)) {
+	case -1:
+		rc = journal ? -1 : trouble(c, path);
+		break;
+	case 0:
+		diff(c, path, CDP_TREE_CONTENT, NULL, NULL);
+		break;
+	}
+	close(fb);
+	return rc;
+}
+
+/* Compare model directory a with fb, at path (plen bytes, in a buffer of
+ * CDP_PATH_MAX + 1 bytes). */
+static int
+compare_dir(struct cmp *c, struct node *a, int fb, char *path, size_t plen)
+{
+	struct cdp_tree_names nb;
+	size_t i = 0, j = 0, first, na = children(c, a, &first);
+	struct dentry **da = c->all + first;
+	int rc = 0;
+
+	if (cdp_tree_names_read(fb, &nb) == -1)
+		return trouble(c, path);
+	while (rc == 0 && (i < na || j < nb.n)) {
+		int order = i == na ? 1 : j == nb.n ? -1 :
+		    strcmp(da[i]->name, nb.v[j]);
+		const char *name = order <= 0 ? da[i]->name : nb.v[j];
+		size_t len = strlen(name), nlen;
+
+		if (plen + 1 + len > CDP_PATH_MAX) {
+			errno = ENAMETOOLONG;
+			rc = trouble(c, path);
+			break;
+		}
+		nlen = plen == 0 ? len : plen + 1 + len;
+		if (plen != 0)
+			path[plen] = '/';
+		memcpy(path + (plen == 0 ? 0 : plen + 1), name, len + 1);
+		if (order < 0)
+			diff(c, path, CDP_TREE_ONLY_A, NULL, NULL);
+		else if (order > 0)
+			diff(c, path, CDP_TREE_ONLY_B, NULL, NULL);
+		else
+			rc = compare_entry(c, da[i]->node, fb, name, path,
+			    nlen);
+		if (rc == 0)
+			path[plen] = '\0';
+		if (order <= 0)
+			i++;
+		if (order >= 0)
+			j++;
+	}
+	cdp_tree_names_free(&nb);
+	return rc;
+}
+
+int
+cdp_model_compare(struct cdp_model *m, const char *dir, cdp_tree_diff_fn *fn,
+    void *ctx, char *where, size_t size)
+{
+	struct cmp c = { m, fn, ctx, 0, where, size, NULL, 0, NULL,
+	    { NULL, NULL } };
+	char path[CDP_PATH_MAX + 1];
+	struct dentry *d;
+	size_t i;
+	int fb, rc = -1, e;
+
+	path[0] = '\0';
+	if ((fb = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		snprintf(where, size, "%s", dir);
+		return -1;
+	}
+	if ((c.all = malloc((m->nnames + 1) * sizeof(*c.all))) == NULL ||
+	    (c.buf[0] = malloc(CHUNK)) == NULL ||
+	    (c.buf[1] = malloc(CHUNK)) == NULL) {
+		snprintf(where, size, "%s", dir);
+		goto out;
+	}
+	for (i = 0; i < m->nb; i++)
+		for (d = m->b[i]; d != NULL; d = d->next)
+			c.all[c.nall++] = d;
+	qsort(c.all, c.nall, sizeof(*c.all), by_dir_name);
+	for (i = 0; i < c.nall; i++) {
+		free(c.all[i]->node->first);
+		c.all[i]->node->first = NULL;
+	}
+	if ((rc = compare_dir(&c, m->root, fb, path, 0)) == 0)
+		rc = c.differ;
+out:
+	e = errno;
+	cdp_tree_leaders_free(c.links);
+	free(c.all);
+	free(c.buf[0]);
+	free(c.buf[1]);
+	close(fb);
+	errno = e;
+	return rc;
+}

@@ -1,0 +1,79 @@
+/*
+ * cdp_model_int.h: the model's insides, shared by its two halves.
+ *
+ * cdp_model.c builds the model from records; cdp_model_cmp.c compares it
+ * with a directory.  Nothing else includes this header.
+ */
+#ifndef CDP_MODEL_INT_H
+#define CDP_MODEL_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cdp_extents.h"
+#include "cdp_model.h"
+
+#define CDP_MODEL_STREAMS 64	/* remembered, as the apply engine does */
+
+struct dentry;
+
+/* An inode. */
+struct node {
+	mode_t		 type;		/* S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO */
+	mode_t		 perm;		/* & 07777 */
+	unsigned	 nlink;		/* names */
+	size_t		 nchild;	/* directory: names in it */
+	struct dentry	*self;		/* directory: its name; NULL: the top */
+	struct cdp_extents *x;		/* regular file: its content */
+	char		*target;	/* symbolic link */
+	char		*first;		/* compare: first path seen, if linked */
+};
+
+/* A name: an entry of the hash table. */
+struct dentry {
+	struct dentry	*next;		/* in the hash chain */
+	struct node	*dir;		/* the directory it is in */
+	struct node	*node;
+	size_t		 len;
+	char		 name[];
+};
+
+/* A journal input: where its WRITE data can be read again. */
+struct input {
+	char		*path;
+	int		 fd;		/* -1: data was copied instead */
+};
+
+struct stream {
+	uint8_t		 uuid[16];
+	uint64_t	 applied;	/* last seq applied */
+};
+
+/* Memory for copied WRITE data. */
+struct block {
+	struct block	*next;
+	size_t		 size, used;
+	uint8_t		 data[];
+};
+
+struct cdp_model {
+	struct node	*root;
+	struct dentry	**b;		/* hash table of names */
+	size_t		 nb, nnames, nnodes;
+
+	struct input	*inputs, *cur;
+	size_t		 ninputs, capinputs;
+	struct stream	 streams[CDP_MODEL_STREAMS];
+	size_t		 nstreams;
+	struct stream	*stream;	/* the current one */
+
+	struct block	*blocks;
+	size_t		 mem_used, mem_max;
+
+	int		 is_root;	/* euid 0: chown and modes never refused */
+	int		 broken;	/* gave up */
+	const struct cdp_record *rec;	/* being applied, for cdp_model_why() */
+	char		 why[512];
+};
+
+#endif
