@@ -58,6 +58,11 @@ $(LIB): $(LIB_OBJ)
 cdp-%: cmd/cdp-%.o $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(CLI_OBJ) $(LIB) $(LIBS_$@) $(LIBS_COMMON)
 
+# cdp-tap's FUSE back end (--fuse) is its own file, linked only into it.
+TAP_FUSE_OBJ = cmd/tap_fuse.o
+cdp-tap: cmd/cdp-tap.o $(TAP_FUSE_OBJ) $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_FUSE_OBJ) $(CLI_OBJ) $(LIB) $(LIBS_$@) $(LIBS_COMMON)
+
 # The preload shim is built position-independent and without libcommon's
 # heavier dependencies; it links only what it names.
 # It is cmd/libcdp-preload.c, cmd/preload_*.c and the two libcommon modules

@@ -8,6 +8,9 @@
  * serves marks on the control socket (cdp_control.h), and ends the stream
  * when the command and every process that inherited the ring are gone.
  * How and why is in cdp-tap(1), DESCRIPTION and CAVEATS.
+ *
+ * With --fuse, SOURCE is mounted at MOUNTPOINT instead and the changes
+ * made through the mount are journaled (tap_fuse.c, FUSE MODE in the page).
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -33,9 +36,14 @@
 #include "cdp_record.h"
 #include "cdp_ring.h"
 #include "cdp_tapout.h"
+#include "tap_fuse.h"
 
-#define SYNOPSIS	"[-v] [-o FILE] [-C DIR] [--baseline] [--heartbeat MS] " \
+#define SYNOPSIS_PRELOAD "[-v] [-o FILE] [-C DIR] [--baseline] [--heartbeat MS] " \
 			"[--compress[=N]] [--control SOCK] -- COMMAND [ARG ...]"
+#define SYNOPSIS_FUSE	"--fuse [-v] [-o FILE] [--baseline] [--heartbeat MS] " \
+			"[--compress[=N]] [--control SOCK] [--mount-opts OPTS] " \
+			"SOURCE MOUNTPOINT"
+#define SYNOPSIS	SYNOPSIS_PRELOAD "\n       cdp-tap " SYNOPSIS_FUSE
 #define PRELOAD_NAME	"libcdp-preload.so"
 #define POLL_MS		10	/* how often the ring is looked at when idle */
 #define RELEASE_EVERY	64	/* records between releases of ring space */
@@ -48,10 +56,13 @@ struct opts {
 	int		 level;		/* --compress[=N]; -1 none */
 	int		 compress_arg;	/* the value popt stores */
 	char		*control;	/* --control */
+	int		 fuse;		/* --fuse */
 	int		 heartbeat;	/* --heartbeat */
+	char		*mount_opts;	/* --mount-opts */
 	char		*output;	/* -o */
 	int		 verbose;	/* -v */
-	const char	**command;	/* operands */
+	const char	**command;	/* operands (SOURCE MOUNTPOINT with --fuse) */
+	struct tap_fuse_args fa;	/* --fuse */
 
 	char		 root[PATH_MAX];	/* DIR, canonical */
 	char		 preload[PATH_MAX];
@@ -82,8 +93,13 @@ parse_args(struct opts *o, int argc, const char **argv)
 		{ "directory", 'C', POPT_ARG_STRING, &o->dir, 0,
 		    "journal changes beneath DIR (and run COMMAND there)",
 		    "DIR" },
+		{ "fuse", '\0', POPT_ARG_NONE, &o->fuse, 0,
+		    "mount SOURCE at MOUNTPOINT and journal changes made "
+		    "through it", NULL },
 		{ "heartbeat", '\0', POPT_ARG_INT, &o->heartbeat, 0,
 		    "send a heartbeat after MS idle milliseconds", "MS" },
+		{ "mount-opts", '\0', POPT_ARG_STRING, &o->mount_opts, 0,
+		    "add OPTS to the FUSE mount options", "OPTS" },
 		{ "output", 'o', POPT_ARG_STRING, &o->output, 0,
 		    "write the journal to FILE", "FILE" },
 		{ "verbose", 'v', POPT_ARG_NONE, &o->verbose, 0,
@@ -190,6 +206,24 @@ find_preload(struct opts *o)
 	return realpath(try, o->preload) != NULL ? 0 : -1;
 }
 
+/* --fuse: SOURCE MOUNTPOINT, and no -C. */
+static void
+check_fuse(struct opts *o)
+{
+	if (o->dir != NULL)
+		cdp_cli_usage(SYNOPSIS, "-C: not with --fuse (SOURCE is the "
+		    "tree)");
+	if (o->command == NULL || o->command[0] == NULL)
+		cdp_cli_usage(SYNOPSIS, "--fuse: missing SOURCE");
+	if (o->command[1] == NULL)
+		cdp_cli_usage(SYNOPSIS, "--fuse: missing MOUNTPOINT");
+	if (o->command[2] != NULL)
+		cdp_cli_usage(SYNOPSIS, "%s: --fuse takes SOURCE and "
+		    "MOUNTPOINT only", o->command[2]);
+	tap_fuse_check(&o->fa, o->command[0], o->command[1], SYNOPSIS);
+	snprintf(o->root, sizeof(o->root), "%s", o->fa.source);
+}
+
 static void
 check_args(struct opts *o)
 {
@@ -197,12 +231,20 @@ check_args(struct opts *o)
 	const char *why;
 	struct stat st;
 
-	if (o->command == NULL || o->command[0] == NULL)
-		cdp_cli_usage(SYNOPSIS, "missing COMMAND");
 	if (o->heartbeat < 0)
 		cdp_cli_usage(SYNOPSIS, "--heartbeat: must be 0 or more");
 	if (o->level > 9)
 		cdp_cli_usage(SYNOPSIS, "--compress: level must be 0 to 9");
+	if (o->fuse) {
+		check_fuse(o);
+		return;
+	}
+	if (o->mount_opts != NULL)
+		cdp_cli_usage(SYNOPSIS, "--mount-opts: only with --fuse");
+	if (o->dir == NULL && (o->dir = strdup(".")) == NULL)
+		err(CDP_EXIT_FAIL, "strdup");
+	if (o->command == NULL || o->command[0] == NULL)
+		cdp_cli_usage(SYNOPSIS, "missing COMMAND");
 	if (stat(o->dir, &st) == -1 || realpath(o->dir, o->root) == NULL)
 		cdp_cli_usage(SYNOPSIS, "%s: %s", o->dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
@@ -229,8 +271,9 @@ put_baseline(void *arg, const struct cdp_record *rec)
 }
 
 static int
-baseline(struct opts *o)
+baseline(void *arg)
 {
+	struct opts *o = arg;
 	struct cdp_record rec;
 	struct cdp_baseline *b;
 	int rc;
@@ -406,6 +449,22 @@ drain(struct opts *o)
 }
 
 static int
+run_fuse(struct opts *o)
+{
+	o->fa.mount_opts = o->mount_opts;
+	o->fa.tap = o->tap;
+	o->fa.lfd = o->lfd;
+	o->fa.heartbeat = o->heartbeat;
+	o->fa.verbose = o->verbose;
+	o->fa.output = o->output ? o->output : "standard output";
+	if (o->baseline) {
+		o->fa.baseline = baseline;
+		o->fa.baseline_arg = o;
+	}
+	return tap_fuse_run(&o->fa);
+}
+
+static int
 run(struct opts *o)
 {
 	char host[256] = "localhost", source[PATH_MAX + 300];
@@ -421,9 +480,12 @@ run(struct opts *o)
 	signal(SIGPIPE, SIG_IGN);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	if (!o->fuse) {
+		/* With --fuse, libfuse's handlers end the loop. */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
 	gethostname(host, sizeof(host) - 1);
 	snprintf(source, sizeof(source), "%s:%s", host, o->root);
 	sync = o->output != NULL ? CDP_TAPOUT_SYNC : 0;
@@ -444,7 +506,9 @@ run(struct opts *o)
 	}
 	if (o->verbose)
 		warnx("control socket: %s", o->control);
-	if ((o->ring = cdp_ring_create()) == NULL) {
+	if (o->fuse)
+		rc = run_fuse(o);
+	else if ((o->ring = cdp_ring_create()) == NULL) {
 		warn("shared memory");
 		rc = CDP_EXIT_FAIL;
 	}
@@ -488,6 +552,7 @@ report(struct opts *o, int rc)
 		close(o->out);
 	free(o->dir);
 	free(o->output);
+	free(o->mount_opts);
 	if (o->control != o->control_buf)
 		free(o->control);
 	poptFreeContext(o->pc);
@@ -501,8 +566,6 @@ main(int argc, const char **argv)
 	    .lfd = -1 };
 
 	parse_args(&o, argc, argv);
-	if (o.dir == NULL && (o.dir = strdup(".")) == NULL)
-		err(CDP_EXIT_FAIL, "strdup");
 	check_args(&o);
 	return report(&o, run(&o));
 }

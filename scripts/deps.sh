@@ -31,7 +31,9 @@ pkgs=(
 	findutils		# find (02_install, 05_fuzz_corpus_replay)
 	xxd			# hex views of journals
 	sqlite3 rsync		# real programs run under cdp-tap (21_tap_apps, 20_tap_tools)
-	fio			# bench/20_tap.sh
+	fio			# bench/20_tap.sh, bench/25_tap_fuse.sh, 27_tap_fuse_apps
+	bindfs			# the FUSE reference in bench/25_tap_fuse.sh
+	e2fsprogs		# mkfs.ext4, debugfs, e2fsck (27_tap_fuse_apps)
 	xxhash			# xxhsum, the reference of bench/40_verify.sh
 )
 
