@@ -8,10 +8,13 @@
  *   committer  makes whatever was appended durable with one flush (group
  *              commit: the records that arrive during a flush go into the
  *              next one) and answers with an ACK on standard output;
- *   applier    (--apply) applies records to the replica once durable.
+ *   applier    (--apply) applies records to the replica once durable;
+ *   folder     (--retain) now and then folds the segments older than the
+ *              window into the base, at a lower priority.
  *
  * The exchange with cdp-send is in cdp-send(1), REPLICATION PROTOCOL.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <err.h>
@@ -31,23 +34,30 @@
 
 #include "cdp_apply.h"
 #include "cdp_cli.h"
+#include "cdp_fold.h"
 #include "cdp_proto.h"
 #include "cdp_reader.h"
 #include "cdp_record.h"
 #include "cdp_source.h"
 #include "cdp_store.h"
+#include "cdp_time.h"
 #include "cdp_uuid.h"
 #include "cdp_writer.h"
 
-#define SYNOPSIS	"[--apply DIR] [--segment-size SIZE] STORE"
+#define SYNOPSIS	"[--apply DIR] [--retain DURATION] [--segment-size SIZE] " \
+			"STORE"
 
 #define IDLE_COMMIT_MS	1000	/* commit (and update the state) when idle */
 #define NOSPACE_WAIT_MS	200	/* retry a write that found the disk full */
 #define APPLY_PIPE_SIZE	(1024 * 1024)
+#define FOLD_EVERY_MIN_MS 250	/* look for old segments at most this often */
+#define FOLD_EVERY_MAX_MS 60000	/* and at least this often */
 
 struct opts {
 	poptContext	 pc;
 	char		*apply;		/* --apply */
+	char		*retain;	/* --retain */
+	int64_t		 retain_ns;
 	char		*segsize;	/* --segment-size */
 	const char	*store;		/* operand */
 	uint64_t	 segment_size;
@@ -55,6 +65,7 @@ struct opts {
 
 struct recv {
 	struct cdp_store *st;
+	const char	*store;		/* its path, for messages */
 	uint8_t		 uuid[16];
 	struct cdp_writer *ack;		/* standard output: RESUME, ACK */
 	int		 ack_dead;	/* the sender went away */
@@ -71,6 +82,12 @@ struct recv {
 	int		 apipe[2];
 	const char	*apply_dir;
 	int		 apply_failed;
+
+	/* The base; --retain: the folder. */
+	struct cdp_fold	*fold;
+	int64_t		 retain_ns;
+	volatile int	 fold_stop;
+	pthread_t	 ftid;
 };
 
 static struct cdp_record rec;		/* large: not on the stack */
@@ -81,6 +98,9 @@ parse_args(struct opts *o, int argc, const char **argv)
 	const struct poptOption table[] = {	/* sorted by long name */
 		{ "apply", '\0', POPT_ARG_STRING, &o->apply, 0,
 		    "keep DIR a live replica of the store", "DIR" },
+		{ "retain", '\0', POPT_ARG_STRING, &o->retain, 0,
+		    "keep every point in time of the last DURATION, fold "
+		    "older segments into a base", "DURATION" },
 		{ "segment-size", '\0', POPT_ARG_STRING, &o->segsize, 0,
 		    "start a new segment after SIZE bytes", "SIZE" },
 		POPT_AUTOHELP
@@ -99,6 +119,10 @@ check_args(struct opts *o)
 	if (o->segsize != NULL && cdp_cli_parse_size(o->segsize, &o->segment_size) == -1)
 		cdp_cli_usage(SYNOPSIS, "--segment-size: not a size: %s",
 		    o->segsize);
+	if (o->retain != NULL &&
+	    cdp_cli_parse_duration(o->retain, &o->retain_ns) == -1)
+		cdp_cli_usage(SYNOPSIS, "--retain: not a duration (such as "
+		    "7d, 12h, 30m or 90s): %s", o->retain);
 	if (isatty(STDIN_FILENO))
 		cdp_cli_usage(SYNOPSIS,
 		    "refusing to read a journal from a terminal");
@@ -126,6 +150,7 @@ committer(void *arg)
 {
 	struct recv *r = arg;
 	uint64_t acked = cdp_store_durable_seq(r->st), d;
+	int nospace = 0, rc;
 
 	for (;;) {
 		struct timespec until;
@@ -141,7 +166,20 @@ committer(void *arg)
 		done = r->done;
 		pthread_mutex_unlock(&r->mu);
 
-		if (cdp_store_commit(r->st, done) == -1) {
+		rc = cdp_store_commit(r->st, done);
+		if (rc == -1 && (errno == ENOSPC || errno == EDQUOT)) {
+			/* Records gathered, not written yet: wait for space. */
+			if (!nospace)
+				warnx("%s; waiting for space",
+				    cdp_store_error(r->st));
+			nospace = 1;
+			cdp_sleep_ms(NOSPACE_WAIT_MS);
+			pthread_mutex_lock(&r->mu);
+			r->pending = 1;
+			pthread_mutex_unlock(&r->mu);
+			continue;
+		}
+		if (rc == -1) {
 			warnx("%s", cdp_store_error(r->st));
 			pthread_mutex_lock(&r->mu);
 			r->failed = 1;
@@ -149,6 +187,9 @@ committer(void *arg)
 			pthread_mutex_unlock(&r->mu);
 			return NULL;
 		}
+		if (nospace)
+			warnx("%s: space again, going on", r->store);
+		nospace = 0;
 		d = cdp_store_durable_seq(r->st);
 		pthread_mutex_lock(&r->mu);
 		r->durable = d;
@@ -214,9 +255,17 @@ apply_catch_up(struct recv *r, const struct opts *o)
 	struct cdp_reader *rd;
 	int rc;
 
+	uint64_t applied = cdp_apply_applied_seq(r->ap, r->uuid);
+
 	if (cdp_store_next_seq(r->st) == 1 ||
-	    cdp_apply_applied_seq(r->ap, r->uuid) >= cdp_store_next_seq(r->st) - 1)
+	    applied >= cdp_store_next_seq(r->st) - 1)
 		return;
+	/* The records between the replica and the base are folded away. */
+	if (applied > 0 && applied < cdp_fold_base_seq(r->fold))
+		errx(CDP_EXIT_FAIL, "--apply: %s: the replica is at seq %"
+		    PRIu64 ", but the store was folded through seq %" PRIu64
+		    " (--retain); remove %s to rebuild it from the store",
+		    o->apply, applied, cdp_fold_base_seq(r->fold), o->apply);
 	if ((src = cdp_source_open(o->store)) == NULL)
 		err(CDP_EXIT_FAIL, "%s", o->store);
 	if ((rd = cdp_reader_open(src, 0)) == NULL)
@@ -251,6 +300,54 @@ start_apply(struct recv *r, const struct opts *o, const struct cdp_record *hdr,
 		err(CDP_EXIT_FAIL, "--apply");
 	if ((e = pthread_create(tid, NULL, applier, r)) != 0)
 		errx(CDP_EXIT_FAIL, "pthread_create: %s", strerror(e));
+}
+
+/*
+ * The folder: every so often, fold the segments whose records are all
+ * older than the window.  A message is repeated only when it changes.
+ */
+static void *
+folder(void *arg)
+{
+	struct recv *r = arg;
+	char said[1024] = "";
+	int64_t every = r->retain_ns / 4 / 1000000;
+	int rc;
+
+	if (every < FOLD_EVERY_MIN_MS)
+		every = FOLD_EVERY_MIN_MS;
+	if (every > FOLD_EVERY_MAX_MS)
+		every = FOLD_EVERY_MAX_MS;
+	/* Receiving and acknowledging come first. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	while (!r->fold_stop) {
+		struct timespec until;
+
+		rc = cdp_fold_run(r->fold, cdp_time_now() - r->retain_ns,
+		    &r->fold_stop);
+		if (rc == -1 && errno == ECANCELED)
+			break;
+		if (rc == -1 || cdp_fold_error(r->fold)[0] != '\0') {
+			if (strcmp(said, cdp_fold_error(r->fold)) != 0)
+				warnx("--retain: %s", cdp_fold_error(r->fold));
+			snprintf(said, sizeof(said), "%s",
+			    cdp_fold_error(r->fold));
+		} else
+			said[0] = '\0';
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += every / 1000;
+		until.tv_nsec += (every % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&r->mu);
+		while (!r->fold_stop &&
+		    pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
+			;
+		pthread_mutex_unlock(&r->mu);
+	}
+	return NULL;
 }
 
 /* Append one record, waiting while the disk is full. */
@@ -335,7 +432,12 @@ main(int argc, const char **argv)
 	if (cdp_store_notice(r.st)[0] != '\0')
 		warnx("%s", cdp_store_notice(r.st));
 	cdp_store_set_segment_size(r.st, o.segment_size);
+	/* Finishes a fold that was cut off, with or without --retain. */
+	if ((r.fold = cdp_fold_open(r.st, o.store, &why)) == NULL)
+		errx(CDP_EXIT_FAIL, "%s", why);
+	r.retain_ns = o.retain_ns;
 	r.durable = cdp_store_durable_seq(r.st);
+	r.store = o.store;
 
 	if ((src = cdp_source_fd(STDIN_FILENO, "-")) == NULL ||
 	    (rd = cdp_reader_open(src, 0)) == NULL)
@@ -353,16 +455,21 @@ main(int argc, const char **argv)
 	if ((r.ack = cdp_writer_open(STDOUT_FILENO, -1)) == NULL)
 		err(CDP_EXIT_FAIL, "-");
 	send_control(&r, CDP_T_RESUME, cdp_store_next_seq(r.st));
-	if ((e = pthread_create(&ctid, NULL, committer, &r)) != 0)
+	if ((e = pthread_create(&ctid, NULL, committer, &r)) != 0 ||
+	    (o.retain != NULL &&
+	    (e = pthread_create(&r.ftid, NULL, folder, &r)) != 0))
 		errx(CDP_EXIT_FAIL, "pthread_create: %s", strerror(e));
 
 	status = receive(&r, &o, rd);
 
 	pthread_mutex_lock(&r.mu);
 	r.done = 1;
+	r.fold_stop = 1;
 	pthread_cond_broadcast(&r.cv);
 	pthread_mutex_unlock(&r.mu);
 	pthread_join(ctid, NULL);
+	if (o.retain != NULL)
+		pthread_join(r.ftid, NULL);
 	if (r.failed)
 		status = CDP_EXIT_FAIL;
 	if (r.ap != NULL) {
@@ -378,6 +485,7 @@ main(int argc, const char **argv)
 	cdp_reader_close(rd);
 	cdp_source_close(src);
 	cdp_writer_close(r.ack);
+	cdp_fold_close(r.fold);
 	if (cdp_store_close(r.st) == -1)
 		status = CDP_EXIT_FAIL;
 	poptFreeContext(o.pc);

@@ -10,7 +10,8 @@
  *           from the spool; when the connection dies it reconnects with
  *           back-off and sends again from the receiver's RESUME;
  *   acks    reads ACK records and drops what they cover from the spool;
- *   status  writes --status, --prom and the --progress line every second.
+ *   status  (a cdp_ticker) writes --status, --prom and the --progress
+ *           line every second.
  *
  * The exchange is in cdp-send(1), REPLICATION PROTOCOL.
  */
@@ -18,13 +19,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <dirent.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -53,7 +51,6 @@
 			"[-i JOURNAL [--follow]] DEST"
 
 #define SPOOL_SIZE	(1024ull * 1024 * 1024)	/* --spool-size default */
-#define SEND_BUF	(256 * 1024)	/* records gathered per write(2) */
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
 
@@ -95,7 +92,7 @@ struct send {
 	int		 conn_lost;	/* the ack reader saw the end */
 	int		 goodbye;	/* clean end: receiver exited 0 */
 	struct cdp_status st;
-	int		 stop_status;
+	uint64_t	 last_bytes;	/* for --progress: at the last tick */
 };
 
 static struct cdp_record in_rec;	/* large: not on the stack */
@@ -464,46 +461,12 @@ ack_thread(void *arg)
 
 /* Connections. */
 
-/* The receiver next to our own executable, else the one in PATH. */
-static char *
-local_recv(void)
-{
-	char self[PATH_MAX], *p;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = '\0';
-		if (asprintf(&p, "%s/cdp-recv", dirname(self)) != -1) {
-			if (access(p, X_OK) == 0)
-				return p;
-			free(p);
-		}
-	}
-	return strdup("cdp-recv");
-}
-
-static char **
-conn_argv(const struct opts *o)
-{
-	char **argv, *recv;
-
-	if (o->dest.kind == CDP_DEST_REMOTE)
-		return cdp_proto_remote_argv(o->rsh ? o->rsh : "ssh",
-		    o->dest.host, o->recv_path ? o->recv_path : "cdp-recv",
-		    o->dest.store);
-	/* Locally the same words, without a shell: no quoting. */
-	if ((recv = o->recv_path ? strdup(o->recv_path) : local_recv()) == NULL)
-		return NULL;
-	argv = cdp_proto_local_argv(recv, o->dest.store);
-	free(recv);
-	return argv;
-}
-
 /* Connect and read RESUME.  Returns 0 with *next_seq, or -1 (reported). */
 static int
 connect_recv(struct send *s, struct conn *c, uint64_t *next_seq)
 {
-	char **argv = conn_argv(s->o), why[512];
+	char **argv = cdp_proto_dest_argv(&s->o->dest, s->o->rsh,
+	    s->o->recv_path), why[512];
 
 	if (argv == NULL) {
 		warn("connect");
@@ -565,6 +528,19 @@ start_at(struct send *s, uint64_t next_seq, uint64_t *pos)
 	return 0;
 }
 
+/* Called for each record as it goes out. */
+static void
+sent(void *arg, const struct cdp_spool_rec *info)
+{
+	struct send *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	if (info->seq != 0)
+		s->st.seq_sent = info->seq;
+	s->st.bytes_sent += info->size;
+	pthread_mutex_unlock(&s->mu);
+}
+
 /*
  * Send from pos until the input is done and everything went out, or the
  * connection dies.  Returns 1 if everything was sent, 0 if not.
@@ -572,47 +548,14 @@ start_at(struct send *s, uint64_t next_seq, uint64_t *pos)
 static int
 pump(struct send *s, struct conn *c, uint64_t pos)
 {
-	uint8_t *buf = malloc(SEND_BUF), *rec = NULL;
-	size_t len = 0, cap = 0;
-	struct cdp_spool_rec info;
-	int r, ok = 0;
+	int ok = 0;
 
-	if (buf == NULL)
-		err(CDP_EXIT_FAIL, "malloc");
 	for (;;) {
-		r = cdp_spool_read(s->sp, pos, &rec, &cap, &info);
-		if (r == -1 && errno == ERANGE) {
-			/* The spool skipped ahead to what the receiver has. */
-			if (cdp_spool_find(s->sp, 1, &pos) == 0)
-				continue;
-		}
-		if (r == -1) {
-			warn("spool");
+		if (cdp_spool_send(s->sp, cdp_conn_fd(c->c), &pos, sent,
+		    s) == -1) {
+			if (errno != EPIPE && errno != ECONNRESET)
+				warn("spool");
 			break;
-		}
-		if (r == 1 && len + info.size <= SEND_BUF) {
-			memcpy(buf + len, rec, info.size);
-			len += info.size;
-			pos++;
-			pthread_mutex_lock(&s->mu);
-			if (info.seq != 0)
-				s->st.seq_sent = info.seq;
-			s->st.bytes_sent += info.size;
-			pthread_mutex_unlock(&s->mu);
-			continue;
-		}
-		/* Buffer full, or nothing more for now: send what we have. */
-		if (len > 0 && cdp_write_all(cdp_conn_fd(c->c), buf, len) == -1)
-			break;
-		len = 0;
-		if (r == 1) {
-			if (info.size > SEND_BUF) {
-				if (cdp_write_all(cdp_conn_fd(c->c), rec,
-				    info.size) == -1)
-					break;
-				pos++;
-			}
-			continue;
 		}
 		pthread_mutex_lock(&s->mu);
 		while (!s->conn_lost && pos == cdp_spool_end(s->sp) &&
@@ -626,8 +569,6 @@ pump(struct send *s, struct conn *c, uint64_t pos)
 		}
 		pthread_mutex_unlock(&s->mu);
 	}
-	free(buf);
-	free(rec);
 	return ok;
 }
 
@@ -688,8 +629,9 @@ progress_line(const struct cdp_status *st, uint64_t *last_bytes)
 }
 
 static void
-write_status(struct send *s, uint64_t *last_bytes)
+write_status(void *arg)
 {
+	struct send *s = arg;
 	struct cdp_status copy;
 	struct cdp_spool_rec info;
 	uint64_t pos;
@@ -708,65 +650,20 @@ write_status(struct send *s, uint64_t *last_bytes)
 	if (s->o->prom && cdp_status_write_prom(s->o->prom, &copy) == -1)
 		warn("%s", s->o->prom);
 	if (s->o->progress)
-		progress_line(&copy, last_bytes);
-}
-
-static void *
-status_thread(void *arg)
-{
-	struct send *s = arg;
-	uint64_t last_bytes = 0;
-
-	for (;;) {
-		write_status(s, &last_bytes);
-		struct timespec until;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec++;
-		pthread_mutex_lock(&s->mu);
-		while (!s->stop_status &&
-		    pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
-			;
-		if (s->stop_status) {
-			pthread_mutex_unlock(&s->mu);
-			write_status(s, &last_bytes);	/* the final word */
-			return NULL;
-		}
-		pthread_mutex_unlock(&s->mu);
-	}
-}
-
-/* Spool directory. */
-
-static void
-remove_tmp_spool(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-
-	if (d == NULL)
-		return;
-	while ((de = readdir(d)) != NULL)
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			unlinkat(dirfd(d), de->d_name, 0);
-	closedir(d);
-	rmdir(dir);
+		progress_line(&copy, &s->last_bytes);
 }
 
 static void
 open_spool(struct send *s)
 {
-	const char *dir = s->o->spool, *why, *tmp;
+	const char *dir = s->o->spool, *why;
 
-	if (dir == NULL) {
-		tmp = getenv("TMPDIR");
-		if (asprintf(&s->tmp_spool, "%s/cdp-send.XXXXXX",
-		    tmp && *tmp ? tmp : "/tmp") == -1 ||
-		    mkdtemp(s->tmp_spool) == NULL)
-			err(CDP_EXIT_FAIL, "spool");
-		dir = s->tmp_spool;
-	}
-	if ((s->sp = cdp_spool_open(dir, s->o->spool_size, &why)) == NULL) {
+	if (dir == NULL)
+		s->sp = cdp_spool_open_tmp(s->o->spool_size, &s->tmp_spool,
+		    &why);
+	else
+		s->sp = cdp_spool_open(dir, s->o->spool_size, &why);
+	if (s->sp == NULL) {
 		if (errno == EWOULDBLOCK)
 			errx(CDP_EXIT_FAIL, "%s: in use by another cdp-send",
 			    dir);
@@ -802,7 +699,8 @@ static int
 replicate(struct opts *o)
 {
 	struct send s = { 0 };
-	pthread_t in_tid, st_tid;
+	struct cdp_ticker *tick;
+	pthread_t in_tid;
 	int backoff = BACKOFF_MIN_MS, ever = 0, r, e, status;
 
 	s.o = o;
@@ -816,9 +714,10 @@ replicate(struct opts *o)
 	s.acked = s.st.seq_acked = cdp_spool_acked(s.sp);
 	spooled_stream(&s);
 
-	if ((e = pthread_create(&in_tid, NULL, input_thread, &s)) != 0 ||
-	    (e = pthread_create(&st_tid, NULL, status_thread, &s)) != 0)
+	if ((e = pthread_create(&in_tid, NULL, input_thread, &s)) != 0)
 		errx(CDP_EXIT_FAIL, "pthread_create: %s", strerror(e));
+	if ((tick = cdp_ticker_start(write_status, &s, 1000)) == NULL)
+		err(CDP_EXIT_FAIL, "pthread_create");
 
 	/* Nothing can be sent before the stream's header is known. */
 	pthread_mutex_lock(&s.mu);
@@ -849,18 +748,14 @@ replicate(struct opts *o)
 		pthread_join(in_tid, NULL);
 	if (s.in_failed)
 		status = CDP_EXIT_FAIL;
-	pthread_mutex_lock(&s.mu);
-	s.stop_status = 1;
-	pthread_cond_broadcast(&s.cv);
-	pthread_mutex_unlock(&s.mu);
-	pthread_join(st_tid, NULL);
+	cdp_ticker_stop(tick);
 	if (o->progress)
 		fputc('\n', stderr);
 	/* After a failure the input thread may still be running. */
 	if (r == 1)
 		cdp_spool_close(s.sp);
 	if (s.tmp_spool != NULL)
-		remove_tmp_spool(s.tmp_spool);
+		cdp_spool_remove_tmp(s.tmp_spool);
 	free(s.tmp_spool);
 	free(s.hdr_raw);
 	free(s.hdr);

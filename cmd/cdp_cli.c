@@ -350,3 +350,27 @@ cdp_cli_parse_size(const char *arg, uint64_t *size)
 	*size = (uint64_t)n << shift;
 	return 0;
 }
+
+int
+cdp_cli_parse_duration(const char *arg, int64_t *ns)
+{
+	unsigned long long n;
+	int64_t unit = 1;
+	char *end;
+
+	errno = 0;
+	n = strtoull(arg, &end, 10);
+	if (errno != 0 || end == arg || arg[0] == '-' || arg[0] == '+')
+		return -1;
+	switch (*end) {
+	case 's': end++; break;
+	case 'm': unit = 60; end++; break;
+	case 'h': unit = 3600; end++; break;
+	case 'd': unit = 86400; end++; break;
+	}
+	if (*end != '\0' || n == 0 ||
+	    n > (unsigned long long)(INT64_MAX / 1000000000 / unit))
+		return -1;
+	*ns = (int64_t)n * unit * 1000000000;
+	return 0;
+}

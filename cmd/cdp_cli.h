@@ -130,4 +130,11 @@ int	 cdp_cli_parse_mark(const char *arg, char *name, size_t size,
  */
 int	 cdp_cli_parse_size(const char *arg, uint64_t *size);
 
+/*
+ * Parse a DURATION operand: a decimal number >= 1 followed by s, m, h or
+ * d (seconds, minutes, hours, days; no unit is seconds) into *ns.
+ * Return 0, or -1 when arg is not one.
+ */
+int	 cdp_cli_parse_duration(const char *arg, int64_t *ns);
+
 #endif

@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,4 +427,39 @@ cdp_proto_compress(const struct cdp_record *rec, int level, uint8_t **out,
 	    libdeflate_crc32(0, buf + CDP_HDR_LEN, zlen));
 	memset(buf + CDP_HDR_LEN + zlen, 0, total - CDP_HDR_LEN - zlen);
 	return (long)total;
+}
+
+/* The receiver next to our own executable, else the one in PATH. */
+static char *
+local_recv(void)
+{
+	char self[PATH_MAX], *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		if (asprintf(&p, "%s/cdp-recv", dirname(self)) != -1) {
+			if (access(p, X_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	return strdup("cdp-recv");
+}
+
+char **
+cdp_proto_dest_argv(const struct cdp_dest *dest, const char *rsh,
+    const char *recv_path)
+{
+	char **argv, *recv;
+
+	if (dest->kind == CDP_DEST_REMOTE)
+		return cdp_proto_remote_argv(rsh ? rsh : "ssh", dest->host,
+		    recv_path ? recv_path : "cdp-recv", dest->store);
+	/* Locally the same words, without a shell: no quoting. */
+	if ((recv = recv_path ? strdup(recv_path) : local_recv()) == NULL)
+		return NULL;
+	argv = cdp_proto_local_argv(recv, dest->store);
+	free(recv);
+	return argv;
 }

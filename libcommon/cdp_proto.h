@@ -53,6 +53,15 @@ void	 cdp_argv_free(char **argv);
 /* The same for a local receiver: recv split on blanks, then store as is. */
 char	**cdp_proto_local_argv(const char *recv, const char *store);
 
+/*
+ * The command that runs the receiver for dest (REMOTE or LOCAL): rsh
+ * (default "ssh") host recv_path STORE, or locally recv_path (default:
+ * the cdp-recv next to the running executable, else the one in PATH)
+ * STORE.  NULL with errno set.
+ */
+char	**cdp_proto_dest_argv(const struct cdp_dest *dest, const char *rsh,
+	    const char *recv_path);
+
 /* s single-quoted for a POSIX shell, malloc'ed. */
 char	*cdp_proto_shell_quote(const char *s);
 

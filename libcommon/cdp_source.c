@@ -20,11 +20,13 @@
 
 #include "cdp_format.h"
 #include "cdp_source.h"
+#include "cdp_store.h"
 
-#define SEGMENT_NAME_LEN	25	/* 20 digits and ".cdpj" */
-
+/* A segment or base of a store. */
 struct segment {
-	char		 name[SEGMENT_NAME_LEN + 1];
+	char		 name[CDP_STORE_NAME_MAX + 1];
+	uint64_t	 seq;		/* its first seq; a base's last */
+	int		 fd;		/* opened ahead; -1 when not (any more) */
 	uint64_t	 start;		/* stream offset of its first byte */
 };
 
@@ -45,7 +47,7 @@ struct cdp_source {
 	const uint8_t	*pkt;
 	size_t		 pkt_len;
 
-	/* store: segment files in seq order, the one being read. */
+	/* store: its base, then its segments in seq order; the one read. */
 	int		 dirfd;
 	struct segment	*segs;
 	size_t		 nsegs, cur;
@@ -147,57 +149,81 @@ read_pcap(struct cdp_source *s, void *buf, size_t n)
 }
 
 static int
-is_segment_name(const char *name)
-{
-	int i;
-
-	if (strlen(name) != SEGMENT_NAME_LEN ||
-	    strcmp(name + 20, ".cdpj") != 0)
-		return 0;
-	for (i = 0; i < 20; i++)
-		if (name[i] < '0' || name[i] > '9')
-			return 0;
-	return 1;
-}
-
-static int
 cmp_segment(const void *a, const void *b)
 {
-	return strcmp(((const struct segment *)a)->name,
-	    ((const struct segment *)b)->name);
+	uint64_t x = ((const struct segment *)a)->seq;
+	uint64_t y = ((const struct segment *)b)->seq;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+close_segments(struct cdp_source *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsegs; i++)
+		if (s->segs[i].fd != -1)
+			close(s->segs[i].fd);
+	free(s->segs);
+	s->segs = NULL;
+	s->nsegs = 0;
 }
 
 static int
-open_store(struct cdp_source *s)
+push_segment(struct cdp_source *s, size_t *cap, const char *name,
+    uint64_t seq)
 {
+	if (s->nsegs == *cap) {
+		struct segment *n;
+
+		*cap = *cap ? *cap * 2 : 16;
+		if ((n = realloc(s->segs, *cap * sizeof(*n))) == NULL)
+			return -1;
+		s->segs = n;
+	}
+	memset(&s->segs[s->nsegs], 0, sizeof(s->segs[0]));
+	memcpy(s->segs[s->nsegs].name, name, strlen(name) + 1);
+	s->segs[s->nsegs].seq = seq;
+	s->segs[s->nsegs++].fd = -1;
+	return 0;
+}
+
+/*
+ * List the store: its newest base (into *base, 0 if none) and the
+ * segments in seq order.  Segments the base covers (left by a fold that
+ * was cut off before it removed them) are left out, and the base goes
+ * first.  Returns 0, or -1 with errno set.
+ */
+static int
+list_store(struct cdp_source *s, uint64_t *base, int *any)
+{
+	char base_name[CDP_STORE_NAME_MAX + 1] = "";
 	DIR *d;
 	struct dirent *de;
-	size_t cap = 0;
-	int fd;
+	size_t cap = 0, i, skip;
+	uint64_t seq;
+	int fd, kind;
 
+	*base = 0;
+	*any = 0;
 	if ((fd = dup(s->dirfd)) == -1)
 		return -1;
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
 		return -1;
 	}
+	rewinddir(d);
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (!is_segment_name(de->d_name))
-			continue;
-		if (s->nsegs == cap) {
-			struct segment *n;
-
-			cap = cap ? cap * 2 : 16;
-			n = realloc(s->segs, cap * sizeof(*n));
-			if (n == NULL) {
-				closedir(d);
-				return -1;
-			}
-			s->segs = n;
+		kind = cdp_store_name_kind(de->d_name, &seq);
+		if (kind == CDP_STORE_BASE && seq > *base) {
+			*base = seq;
+			memcpy(base_name, de->d_name, CDP_STORE_NAME_MAX + 1);
+		} else if (kind == CDP_STORE_SEGMENT &&
+		    push_segment(s, &cap, de->d_name, seq) == -1) {
+			closedir(d);
+			return -1;
 		}
-		memcpy(s->segs[s->nsegs].name, de->d_name,
-		    SEGMENT_NAME_LEN + 1);
-		s->segs[s->nsegs++].start = 0;
 	}
 	if (errno != 0) {
 		int e = errno;
@@ -207,20 +233,110 @@ open_store(struct cdp_source *s)
 		return -1;
 	}
 	closedir(d);
+	*any = s->nsegs > 0 || *base > 0;
+	if (s->nsegs > 0)
+		qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_segment);
+	for (skip = 0; skip + 1 < s->nsegs && s->segs[skip + 1].seq <= *base + 1;)
+		skip++;
+	if (*base > 0) {
+		/* Room for the base in front. */
+		if (skip == 0) {
+			if (push_segment(s, &cap, "", 0) == -1)
+				return -1;
+			memmove(s->segs + 1, s->segs,
+			    (s->nsegs - 1) * sizeof(*s->segs));
+		} else
+			skip--;
+		s->segs[skip].seq = *base;
+		s->segs[skip].fd = -1;
+		memcpy(s->segs[skip].name, base_name, sizeof(base_name));
+	}
+	for (i = skip; i < s->nsegs; i++)
+		s->segs[i - skip] = s->segs[i];
+	s->nsegs -= skip;
+	return 0;
+}
+
+/*
+ * Open every file of the listing now, so that a fold (cdp-recv --retain)
+ * that removes them afterwards cannot take them away: an open file stays
+ * readable after unlink(2).  Past the descriptor limit the rest are
+ * opened as they are reached.
+ */
+static int
+open_segments(struct cdp_source *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsegs; i++) {
+		s->segs[i].fd = openat(s->dirfd, s->segs[i].name,
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (s->segs[i].fd == -1) {
+			if (errno == EMFILE || errno == ENFILE)
+				return 0;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A fold renames its new base into place before it removes what the base
+ * replaces.  A listing taken while a fold runs may thus name a file that
+ * is gone when it is opened (ENOENT), or miss the new base and some of
+ * the segments it replaced; a later listing then shows a newer base.  In
+ * both cases, list again.
+ */
+#define RELIST_TRIES	100
+
+static int
+open_store(struct cdp_source *s)
+{
+	uint64_t base, again;
+	int tries, any, any2;
+	size_t i;
+
+	for (tries = 0;; tries++) {
+		close_segments(s);
+		if (list_store(s, &base, &any) == -1)
+			return -1;
+		if (open_segments(s) == -1) {
+			if (errno == ENOENT && tries < RELIST_TRIES)
+				continue;
+			return -1;
+		}
+		if (base == 0 && s->nsegs == 0)
+			break;
+		/* A second listing for its newest base only. */
+		{
+			struct segment *keep = s->segs;
+			size_t nkeep = s->nsegs;
+
+			s->segs = NULL;
+			s->nsegs = 0;
+			i = list_store(s, &again, &any2);
+			free(s->segs);
+			s->segs = keep;
+			s->nsegs = nkeep;
+			if (i == (size_t)-1)
+				return -1;
+		}
+		if (again == base || tries >= RELIST_TRIES)
+			break;
+	}
 	/* An empty store still has its state file; /tmp has neither. */
-	if (s->nsegs == 0 && faccessat(s->dirfd, "state", F_OK,
+	if (!any && faccessat(s->dirfd, "state", F_OK,
 	    AT_SYMLINK_NOFOLLOW) == -1) {
 		errno = EMEDIUMTYPE;
 		return -1;
 	}
-	if (s->nsegs > 0)
-		qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_segment);
 	s->size = 0;
-	for (size_t i = 0; i < s->nsegs; i++) {
+	for (i = 0; i < s->nsegs; i++) {
 		struct stat st;
 
-		if (fstatat(s->dirfd, s->segs[i].name, &st,
-		    AT_SYMLINK_NOFOLLOW) == 0)
+		if ((s->segs[i].fd != -1 ? fstat(s->segs[i].fd, &st) :
+		    fstatat(s->dirfd, s->segs[i].name, &st,
+		    AT_SYMLINK_NOFOLLOW)) == 0)
 			s->size += st.st_size;
 	}
 	s->cur = 0;
@@ -237,8 +353,11 @@ read_store(struct cdp_source *s, void *buf, size_t n)
 		if (s->fd == -1) {
 			if (s->cur >= s->nsegs)
 				return 0;
-			s->fd = openat(s->dirfd, s->segs[s->cur].name,
-			    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			s->fd = s->segs[s->cur].fd;
+			s->segs[s->cur].fd = -1;
+			if (s->fd == -1)
+				s->fd = openat(s->dirfd, s->segs[s->cur].name,
+				    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 			if (s->fd == -1)
 				return -1;
 			s->segs[s->cur].start = s->off;
@@ -436,7 +555,7 @@ cdp_source_close(struct cdp_source *s)
 		close(s->fd);
 	if (s->dirfd != -1)
 		close(s->dirfd);
-	free(s->segs);
+	close_segments(s);
 	free(s->name);
 	free(s);
 }

@@ -8,6 +8,7 @@
  * (the receiver's RESUME decides what is sent), so it is written about
  * once a second and at close, never flushed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cdp_proto.h"
 #include "cdp_reader.h"
 #include "cdp_source.h"
 #include "cdp_spool.h"
@@ -29,6 +31,9 @@
 
 struct cdp_spool {
 	struct cdp_store *st;
+	/* cdp_spool_send(): kept between calls (one sender at a time). */
+	uint8_t		*send_buf, *send_rec;
+	size_t		 send_cap;
 	char		*dir;
 	uint64_t	 max_bytes;
 	pthread_mutex_t	 mu;
@@ -464,6 +469,102 @@ cdp_spool_close(struct cdp_spool *sp)
 	cdp_store_close(sp->st);
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->ix);
+	free(sp->send_buf);
+	free(sp->send_rec);
 	free(sp->dir);
 	free(sp);
+}
+
+struct cdp_spool *
+cdp_spool_open_tmp(uint64_t max_bytes, char **dir, const char **why)
+{
+	static char msg[512];
+	const char *tmp = getenv("TMPDIR");
+	struct cdp_spool *sp;
+
+	*dir = NULL;
+	if (asprintf(dir, "%s/cdp-send.XXXXXX", tmp && *tmp ? tmp : "/tmp")
+	    == -1 || mkdtemp(*dir) == NULL) {
+		snprintf(msg, sizeof(msg), "%s: %s", *dir ? *dir : "spool",
+		    strerror(errno));
+		if (why != NULL)
+			*why = msg;
+		free(*dir);
+		*dir = NULL;
+		return NULL;
+	}
+	if ((sp = cdp_spool_open(*dir, max_bytes, why)) == NULL) {
+		int e = errno;
+
+		cdp_spool_remove_tmp(*dir);
+		free(*dir);
+		*dir = NULL;
+		errno = e;
+	}
+	return sp;
+}
+
+void
+cdp_spool_remove_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	rmdir(dir);
+}
+
+int
+cdp_spool_send(struct cdp_spool *sp, int fd, uint64_t *pos,
+    void (*sent)(void *, const struct cdp_spool_rec *), void *arg)
+{
+	uint8_t *buf;
+	size_t len = 0;
+	struct cdp_spool_rec info;
+	int r, rc = -1;
+
+	if (sp->send_buf == NULL &&
+	    (sp->send_buf = malloc(CDP_SPOOL_SEND_BUF)) == NULL)
+		return -1;
+	buf = sp->send_buf;
+	for (;;) {
+		r = cdp_spool_read(sp, *pos, &sp->send_rec, &sp->send_cap,
+		    &info);
+		if (r == -1 && errno == ERANGE) {
+			/* The spool skipped ahead to what the receiver has. */
+			if (cdp_spool_find(sp, 1, pos) == 0)
+				continue;
+		}
+		if (r == -1)
+			break;
+		if (r == 1 && len + info.size <= CDP_SPOOL_SEND_BUF) {
+			memcpy(buf + len, sp->send_rec, info.size);
+			len += info.size;
+			(*pos)++;
+			if (sent != NULL)
+				sent(arg, &info);
+			continue;
+		}
+		/* Buffer full, or nothing more for now: send what we have. */
+		if (len > 0 && cdp_write_all(fd, buf, len) == -1)
+			break;
+		len = 0;
+		if (r == 0) {
+			rc = 0;
+			break;
+		}
+		if (info.size > CDP_SPOOL_SEND_BUF) {
+			if (sent != NULL)
+				sent(arg, &info);
+			if (cdp_write_all(fd, sp->send_rec, info.size) == -1)
+				break;
+			(*pos)++;
+		}
+	}
+	return rc;
 }

@@ -42,6 +42,15 @@ struct cdp_spool *cdp_spool_open(const char *dir, uint64_t max_bytes,
 	    const char **why);
 
 /* The stream held: 1 and uuid, or 0. */
+/*
+ * A spool of its own in a new directory under $TMPDIR (or /tmp), for a
+ * sender given no --spool: *dir is set to it (malloc'ed), to be removed
+ * with cdp_spool_remove_tmp() after cdp_spool_close().
+ */
+struct cdp_spool *cdp_spool_open_tmp(uint64_t max_bytes, char **dir,
+	    const char **why);
+void	 cdp_spool_remove_tmp(const char *dir);
+
 int	 cdp_spool_uuid(struct cdp_spool *, uint8_t uuid[16]);
 
 /* The framed STREAM_HDR of the stream held; NULL if none. */
@@ -98,6 +107,17 @@ uint64_t cdp_spool_end(struct cdp_spool *);
  */
 int	 cdp_spool_read(struct cdp_spool *, uint64_t pos, uint8_t **buf,
 	    size_t *cap, struct cdp_spool_rec *info);
+
+/*
+ * Write the records from position *pos on to fd, gathered into writes of
+ * up to CDP_SPOOL_SEND_BUF bytes, until the spool has no more for now;
+ * *pos follows.  sent (if not NULL) is called for each record before the
+ * write that carries it.  Returns 0 when caught up, or -1 with errno set
+ * (a write to fd or a read of the spool failed).
+ */
+#define CDP_SPOOL_SEND_BUF	(256 * 1024)
+int	 cdp_spool_send(struct cdp_spool *, int fd, uint64_t *pos,
+	    void (*sent)(void *, const struct cdp_spool_rec *), void *arg);
 
 uint64_t cdp_spool_bytes(struct cdp_spool *);
 const char *cdp_spool_error(struct cdp_spool *);

@@ -3,9 +3,11 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cdp_status.h"
@@ -151,4 +153,80 @@ cdp_status_write_prom(const char *path, const struct cdp_status *st)
 	fprintf(f, "cdp_send_durable_latency_seconds_count{stream=\"%s\"} %"
 	    PRIu64 "\n", u, st->lat_count);
 	return close_rename(f, tmp, path);
+}
+
+struct cdp_ticker {
+	void		(*fn)(void *);
+	void		*arg;
+	int		 ms;
+	int		 stop;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	pthread_t	 tid;
+};
+
+static void *
+ticker(void *arg)
+{
+	struct cdp_ticker *t = arg;
+	struct timespec until;
+
+	for (;;) {
+		t->fn(t->arg);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += t->ms / 1000;
+		until.tv_nsec += (long)(t->ms % 1000) * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&t->mu);
+		while (!t->stop &&
+		    pthread_cond_timedwait(&t->cv, &t->mu, &until) == 0)
+			;
+		if (t->stop) {
+			pthread_mutex_unlock(&t->mu);
+			t->fn(t->arg);	/* the final word */
+			return NULL;
+		}
+		pthread_mutex_unlock(&t->mu);
+	}
+}
+
+struct cdp_ticker *
+cdp_ticker_start(void (*fn)(void *), void *arg, int ms)
+{
+	struct cdp_ticker *t = calloc(1, sizeof(*t));
+	int e;
+
+	if (t == NULL)
+		return NULL;
+	t->fn = fn;
+	t->arg = arg;
+	t->ms = ms > 0 ? ms : 1;
+	pthread_mutex_init(&t->mu, NULL);
+	pthread_cond_init(&t->cv, NULL);
+	if ((e = pthread_create(&t->tid, NULL, ticker, t)) != 0) {
+		pthread_mutex_destroy(&t->mu);
+		pthread_cond_destroy(&t->cv);
+		free(t);
+		errno = e;
+		return NULL;
+	}
+	return t;
+}
+
+void
+cdp_ticker_stop(struct cdp_ticker *t)
+{
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&t->mu);
+	t->stop = 1;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+	pthread_join(t->tid, NULL);
+	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
+	free(t);
 }

@@ -44,4 +44,12 @@ void	 cdp_status_observe(struct cdp_status *, int64_t ns);
 int	 cdp_status_write_json(const char *path, const struct cdp_status *);
 int	 cdp_status_write_prom(const char *path, const struct cdp_status *);
 
+/*
+ * A thread that calls fn(arg) every ms milliseconds, and once more when
+ * stopped (so that the last word is written).  NULL with errno set.
+ */
+struct cdp_ticker;
+struct cdp_ticker *cdp_ticker_start(void (*fn)(void *), void *arg, int ms);
+void	 cdp_ticker_stop(struct cdp_ticker *);
+
 #endif

@@ -42,6 +42,7 @@
 
 #define SEG_NAME_LEN	25		/* 20 digits and ".cdpj" */
 #define STATE_EVERY_NS	1000000000LL	/* state rewritten at most this often */
+#define WBUF_SIZE	(256 * 1024)	/* records gathered per write(2) */
 
 struct seg {
 	uint64_t	 first;		/* the seq that names it */
@@ -71,6 +72,17 @@ struct cdp_store {
 	 * shifted by cdp_store_drop_through() in another thread meanwhile.
 	 */
 	uint64_t	 cur_first, cur_size;
+	/*
+	 * Unless CDP_STORE_NOSYNC (where records are read back at once),
+	 * appended bytes are gathered here and written with one write(2)
+	 * when it is full, before a flush and before a new segment: one
+	 * system call per group of records, not per record.  written is
+	 * what the last segment holds in the file; cur_size adds wbuf.
+	 */
+	pthread_mutex_t	 wmu;		/* wbuf, wlen, written */
+	uint8_t		*wbuf;
+	size_t		 wlen;
+	uint64_t	 written;
 	int		*retired;	/* earlier segments' fds, flushed */
 	size_t		 nretired, retcap;
 	int		 dir_dirty;	/* a segment was created or removed */
@@ -132,6 +144,34 @@ parse_seg_name(const char *name, uint64_t *first)
 	errno = 0;
 	*first = strtoull(name, &end, 10);
 	return errno == 0 && end == name + 20 ? 0 : -1;
+}
+
+int
+cdp_store_name_kind(const char *name, uint64_t *seq)
+{
+	size_t n = strlen(name);
+	char *end;
+	int i;
+
+	if (n == SEG_NAME_LEN && strcmp(name + 20, ".cdpj") == 0) {
+		if (parse_seg_name(name, seq) == -1)
+			return 0;
+		return CDP_STORE_SEGMENT;
+	}
+	if (n != CDP_STORE_NAME_MAX || strcmp(name + 20, ".base.cdpj") != 0)
+		return 0;
+	for (i = 0; i < 20; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+	errno = 0;
+	*seq = strtoull(name, &end, 10);
+	return errno == 0 && end == name + 20 && *seq > 0 ? CDP_STORE_BASE : 0;
+}
+
+int
+cdp_store_dirfd(const struct cdp_store *s)
+{
+	return s->dirfd;
 }
 
 static int
@@ -396,7 +436,7 @@ recover_last(struct cdp_store *s)
 	}
 	s->fd = fd;
 	s->cur_first = sg->first;
-	s->cur_size = good;
+	s->cur_size = s->written = good;
 	return 1;
 }
 
@@ -453,6 +493,8 @@ store_free(struct cdp_store *s)
 		close(s->dirfd);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->commit_mu);
+	pthread_mutex_destroy(&s->wmu);
+	free(s->wbuf);
 	free(s->retired);
 	free(s->segs);
 	free(s->hdr);
@@ -483,6 +525,12 @@ cdp_store_open(const char *path, int flags, const char **why)
 	s->next_seq = 1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->commit_mu, NULL);
+	pthread_mutex_init(&s->wmu, NULL);
+	if (!(flags & CDP_STORE_NOSYNC) &&
+	    (s->wbuf = malloc(WBUF_SIZE)) == NULL) {
+		FAIL(s, "%s", strerror(errno));
+		goto fail;
+	}
 
 	if ((flags & CDP_STORE_CREATE) && mkdir(path, 0755) == -1 &&
 	    errno != EEXIST) {
@@ -596,6 +644,8 @@ cdp_store_begin(struct cdp_store *s, const struct cdp_record *hdr)
 	return 0;
 }
 
+static int drain(struct cdp_store *);
+
 /* Start segment first: flush the current one, create the new one. */
 static int
 new_segment(struct cdp_store *s, uint64_t first)
@@ -604,6 +654,13 @@ new_segment(struct cdp_store *s, uint64_t first)
 	int fd;
 
 	seg_name(first, name);
+	pthread_mutex_lock(&s->wmu);
+	if (drain(s) == -1) {
+		pthread_mutex_unlock(&s->wmu);
+		return FAIL(s, "%s/%020" PRIu64 ".cdpj: %s", s->path,
+		    s->cur_first, strerror(errno));
+	}
+	pthread_mutex_unlock(&s->wmu);
 	if (s->fd != -1 && flush_fd(s, s->fd) == -1)
 		return FAIL(s, "%s/%020" PRIu64 ".cdpj: %s", s->path,
 		    s->cur_first, strerror(errno));
@@ -639,7 +696,10 @@ new_segment(struct cdp_store *s, uint64_t first)
 		if (s->nretired < s->retcap)
 			s->retired[s->nretired++] = s->fd;
 	}
+	pthread_mutex_lock(&s->wmu);
 	s->fd = fd;
+	s->written = s->hdr_len;
+	pthread_mutex_unlock(&s->wmu);
 	s->cur_first = first;
 	s->cur_size = s->hdr_len;
 	s->dir_dirty = 1;
@@ -647,19 +707,54 @@ new_segment(struct cdp_store *s, uint64_t first)
 	return 0;
 }
 
-/* Write bytes at the end of the last segment, or nothing at all. */
+/*
+ * Write out wbuf (called with wmu held).  On failure the file is cut back
+ * to what it held and wbuf is kept, to be written again.
+ */
+static int
+drain(struct cdp_store *s)
+{
+	if (s->wlen == 0 || s->fd == -1)
+		return 0;
+	if (write_all(s->fd, s->wbuf, s->wlen) == -1) {
+		int e = errno;
+
+		if (ftruncate(s->fd, (off_t)s->written) == 0)
+			lseek(s->fd, (off_t)s->written, SEEK_SET);
+		errno = e;
+		return -1;
+	}
+	s->written += s->wlen;
+	s->wlen = 0;
+	return 0;
+}
+
+/* Put bytes at the end of the last segment, or nothing at all. */
 static int
 put_bytes(struct cdp_store *s, const void *buf, size_t n)
 {
-	if (write_all(s->fd, buf, n) == -1) {
-		int e = errno;
+	int rc = 0;
 
-		if (ftruncate(s->fd, (off_t)s->cur_size) == 0)
-			lseek(s->fd, (off_t)s->cur_size, SEEK_SET);
-		errno = e;
+	pthread_mutex_lock(&s->wmu);
+	if (s->wbuf != NULL && s->wlen + n > WBUF_SIZE)
+		rc = drain(s);
+	if (rc == 0 && s->wbuf != NULL && n <= WBUF_SIZE) {
+		memcpy(s->wbuf + s->wlen, buf, n);
+		s->wlen += n;
+	} else if (rc == 0) {
+		if ((rc = write_all(s->fd, buf, n)) == -1) {
+			int e = errno;
+
+			if (ftruncate(s->fd, (off_t)s->written) == 0)
+				lseek(s->fd, (off_t)s->written, SEEK_SET);
+			errno = e;
+		} else
+			s->written += n;
+	}
+	pthread_mutex_unlock(&s->wmu);
+	if (rc == -1)
 		return FAIL(s, "%s/%020" PRIu64 ".cdpj: %s", s->path,
 		    s->cur_first, strerror(errno));
-	}
 	pthread_mutex_lock(&s->mu);
 	s->cur_size += n;
 	s->segs[s->nsegs - 1].size = s->cur_size;
@@ -749,6 +844,15 @@ cdp_store_commit(struct cdp_store *s, int force)
 	size_t i;
 
 	pthread_mutex_lock(&s->commit_mu);
+	/* What was gathered goes to the file first; a full disk waits. */
+	pthread_mutex_lock(&s->wmu);
+	if (!s->broken && drain(s) == -1) {
+		FAIL(s, "%s/%020" PRIu64 ".cdpj: %s", s->path, s->cur_first,
+		    strerror(errno));
+		pthread_mutex_unlock(&s->wmu);
+		pthread_mutex_unlock(&s->commit_mu);
+		return -1;
+	}
 	pthread_mutex_lock(&s->mu);
 	for (i = 0; i < s->nretired; i++)
 		close(s->retired[i]);	/* flushed when they were retired */
@@ -756,13 +860,14 @@ cdp_store_commit(struct cdp_store *s, int force)
 	fd = s->fd;
 	if (fd != -1) {
 		first = s->cur_first;
-		size = s->cur_size;
+		size = s->written;
 	}
 	seq = s->next_seq - 1;
 	t = s->written_time;
 	dir = s->dir_dirty;
 	s->dir_dirty = 0;
 	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->wmu);
 
 	if (s->broken) {
 		errno = EIO;
@@ -859,6 +964,10 @@ cdp_store_clear(struct cdp_store *s, uint64_t next_seq)
 	if (s->fd != -1)
 		close(s->fd);
 	s->fd = -1;
+	pthread_mutex_lock(&s->wmu);
+	s->wlen = 0;
+	s->written = 0;
+	pthread_mutex_unlock(&s->wmu);
 	for (i = 0; i < s->nsegs; i++) {
 		seg_name(s->segs[i].first, name);
 		if (unlinkat(s->dirfd, name, 0) == -1 && errno != ENOENT) {

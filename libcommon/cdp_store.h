@@ -130,6 +130,19 @@ const char *cdp_store_notice(const struct cdp_store *);	/* "" if none */
 /* Commit (forced), release the lock and free.  Returns what commit did. */
 int	 cdp_store_close(struct cdp_store *);
 
+/*
+ * What a file name in a store directory is: CDP_STORE_SEGMENT for a
+ * segment ("%020llu.cdpj", *seq its first seq), CDP_STORE_BASE for a base
+ * ("%020llu.base.cdpj", *seq the last seq it folds), 0 for anything else.
+ */
+#define CDP_STORE_SEGMENT	1
+#define CDP_STORE_BASE		2
+#define CDP_STORE_NAME_MAX	30	/* the longer of the two names */
+int	 cdp_store_name_kind(const char *name, uint64_t *seq);
+
+/* The directory of the store, for the fold (cdp_fold.h); not owned. */
+int	 cdp_store_dirfd(const struct cdp_store *);
+
 /* Read the state file of the store at path: key "durable_seq" etc. */
 int	 cdp_store_read_state(const char *path, uint8_t uuid[16],
 	    uint64_t *durable_seq, int64_t *last_time_ns);

@@ -15,8 +15,10 @@ cdp-send --spool sp --status st.json --recv-path ./slow-recv store \
 pid=$!
 read_all() { [ "$(status_field st.json seq_read)" = 2008 ]; }
 wait_until 20 read_all
-+ kill -KILL "$pid"
-wait "$pid" 2>/dev/null || true
+# Killed and reaped with standard error closed: bash may report the
+# killed job as soon as it notices, before the wait.
+echo "+ kill -KILL $pid" >&2
+{ kill -KILL "$pid"; wait "$pid" || true; } 2>/dev/null
 # The receiver left behind stores what reached it, then lets go.
 unlocked() { flock -n store/lock true; }
 wait_until 20 unlocked
