@@ -4,11 +4,13 @@
  * Like cmp(1): 0 all good, 1 something bad was found, 2 something could not
  * be checked; trouble outranks bad.  The integrity check is a read with
  * the validating reader, resynchronising after each problem so that one run
- * lists them all.  --tree builds the journal's state in memory and compares
- * DIR with it (cdp_model.h); where the model cannot tell, it replays the
- * journal into a private directory and compares that with DIR
- * (cdp_tree_compare()).  --max-lag compares the newest record's time with
- * the clock.
+ * lists them all.  --tree builds the journal's state in memory during that
+ * same read (struct build) while a thread hashes DIR's files
+ * (cdp_treehash.h), then compares DIR with the model (cdp_model.h); where
+ * the stop was not known in time, it reads the journal again to build the
+ * model, and where the model cannot tell, it replays the journal into a
+ * private directory and compares that with DIR (cdp_tree_compare()).
+ * --max-lag compares the newest record's time with the clock.
  */
 #include <err.h>
 #include <errno.h>
@@ -30,6 +32,7 @@
 #include "cdp_source.h"
 #include "cdp_time.h"
 #include "cdp_tree.h"
+#include "cdp_treehash.h"
 #include "cdp_uuid.h"
 
 #define SYNOPSIS	"[-q] [--json] [--max-lag SECONDS] " \
@@ -59,6 +62,32 @@ struct opts {
 	char		 spool[4096];	/* standard input, for --tree */
 	int		 status;	/* worst V_* */
 	int		 first_json;
+
+	struct cdp_treehash *th;	/* --tree: DIR hashed meanwhile */
+	struct build	*b;		/* --tree: the model, built in pass */
+};
+
+/*
+ * --tree builds the model while the integrity check reads the journal,
+ * so that the journal is read once.  That needs the stop before the
+ * records come: the end, --at-seq N, --at NAME@N are known; for --at NAME
+ * (the last mark of that name) the first one is taken, and the stop moves
+ * on to each later one as long as nothing changed the tree in between.
+ * Otherwise the journal is read again as before (verify_tree()).
+ */
+enum build_state {
+	B_FEEDING,	/* records go into the model */
+	B_STOPPED,	/* reached the stop */
+	B_JOURNAL_BAD,	/* a problem came before the stop: no comparison */
+	B_GAVE_UP,	/* the model cannot tell: replay a copy instead */
+	B_STALE		/* --at NAME: a later NAME, after a change */
+};
+
+struct build {
+	struct cdp_model *model;
+	enum build_state state;
+	int		 changed;	/* --at NAME: since the stop taken */
+	uint64_t	 last;		/* the last seq applied */
 };
 
 /* What one pass over one input found. */
@@ -194,6 +223,44 @@ json_problem(struct opts *o, const char *msg, uint64_t off)
 }
 
 /*
+ * Give record rec (the ordinal-th, just counted into s) to the model being
+ * built, as expected() would have: stopping after the stop, at the first
+ * problem, or when the model gives up.
+ */
+static void
+feed(struct opts *o, struct build *b, const struct cdp_record *rec,
+    const struct summary *s, uint64_t marks_before)
+{
+	int at_mark = s->mark_count > marks_before &&
+	    (o->mark_nth == 0 || s->mark_count == o->mark_nth);
+
+	if (b->state == B_STOPPED && o->at != NULL && o->mark_nth == 0) {
+		/* A later NAME moves the stop if nothing changed since. */
+		if (at_mark && b->changed)
+			b->state = B_STALE;
+		else if (rec->seq != 0 &&
+		    cdp_record_type_changes_tree(rec->type))
+			b->changed = 1;
+		return;
+	}
+	if (b->state != B_FEEDING)
+		return;
+	if (o->stop_seq != 0 && rec->seq > o->stop_seq) {
+		b->state = B_STOPPED;
+		return;
+	}
+	if (cdp_model_record(b->model, rec) == -1) {
+		b->state = B_GAVE_UP;
+		return;
+	}
+	if (rec->seq != 0)
+		b->last = rec->seq;
+	if ((o->at != NULL && at_mark) ||
+	    (o->stop_seq != 0 && rec->seq == o->stop_seq))
+		b->state = B_STOPPED;
+}
+
+/*
  * Read one input to its end, listing every problem.  Returns V_TROUBLE if
  * it could not be read at all.
  */
@@ -227,12 +294,25 @@ integrity(struct opts *o, const char *name, const char *path,
 	}
 	cdp_cli_progress_start(&pg, o->quiet ? -1 : cdp_source_size(src));
 	pg.on = pg.on && !o->quiet;
-	while ((rc = cdp_reader_next(r, rec)) != 0) {
+	if (o->b != NULL && o->b->state == B_FEEDING &&
+	    cdp_model_input(o->b->model, src, path) == -1) {
+		say(o, V_TROUBLE, "%s: %s", name, strerror(errno));
+		status = V_TROUBLE;
+	}
+	while (status != V_TROUBLE && (rc = cdp_reader_next(r, rec)) != 0) {
 		if (rc == 1) {
+			uint64_t marks = s->mark_count;
+
 			count(s, rec, s->records + 1, o);
+			if (o->b != NULL)
+				feed(o, o->b, rec, s, marks);
 			cdp_cli_progress(&pg, s->records, cdp_reader_offset(r));
 			continue;
 		}
+		if (o->b != NULL && o->b->state == B_FEEDING)
+			o->b->state = B_JOURNAL_BAD;
+		else if (o->b != NULL)
+			o->b->changed = 1;	/* unknown: a later NAME is stale */
 		s->problems++;
 		if (o->json)
 			json_problem(o, cdp_reader_error(r),
@@ -496,6 +576,7 @@ verify_model(struct opts *o, uint64_t stop_ordinal)
 
 	if ((k.model = cdp_model_new(MODEL_MEM_MAX)) == NULL)
 		return V_GAVE_UP;
+	cdp_model_use_sums(k.model, o->th);
 	status = expected(o, &k, stop_ordinal);
 	if (status == V_GOOD)
 		compare(o, k.model, NULL);
@@ -523,19 +604,49 @@ verify_copy(struct opts *o, uint64_t stop_ordinal)
 		say(o, V_TROUBLE, "%s: %s", tmp, strerror(errno));
 }
 
+/* After the integrity pass: compare with what it built, or read again. */
 static void
-verify_tree(struct opts *o, uint64_t stop_ordinal)
+verify_tree(struct opts *o, struct build *b, uint64_t stop_ordinal)
 {
-	if (verify_model(o, stop_ordinal) == V_GAVE_UP)
+	switch (b->model == NULL ? B_STALE : b->state) {
+	case B_FEEDING:
+	case B_STOPPED:
+		if (o->stop_seq != 0 && b->last != o->stop_seq)
+			say(o, V_BAD, "--at-seq %" PRIu64 ": not in the "
+			    "journal (it ends at seq %" PRIu64 ")",
+			    o->stop_seq, b->last);
+		else
+			compare(o, b->model, NULL);
+		break;
+	case B_JOURNAL_BAD:
+		break;		/* reported by the integrity pass */
+	case B_GAVE_UP:
 		verify_copy(o, stop_ordinal);
+		break;
+	case B_STALE:
+		cdp_model_free(b->model);
+		b->model = NULL;
+		if (verify_model(o, stop_ordinal) == V_GAVE_UP)
+			verify_copy(o, stop_ordinal);
+		break;
+	}
 }
 
 static int
 run(struct opts *o)
 {
+	struct build b = { NULL, B_FEEDING, 0, 0 };
 	const char **in;
 	uint64_t base = 0, stop_ordinal = 0, marks = 0;
 
+	if (o->tree != NULL) {
+		/* NULL: compare() reads the files itself (and says why). */
+		o->th = cdp_treehash_start(o->tree);
+		if ((b.model = cdp_model_new(MODEL_MEM_MAX)) != NULL) {
+			cdp_model_use_sums(b.model, o->th);
+			o->b = &b;
+		}
+	}
 	for (in = o->inputs; *in != NULL; in++) {
 		struct summary *s = calloc(1, sizeof(*s));
 		const char *path = *in;
@@ -569,8 +680,12 @@ run(struct opts *o)
 		    (o->mark_nth != 0 && marks < o->mark_nth)))
 			say(o, V_BAD, "--at %s: no such mark", o->at);
 		else if (o->status != V_TROUBLE)
-			verify_tree(o, stop_ordinal);
+			verify_tree(o, &b, stop_ordinal);
 	}
+	o->b = NULL;
+	cdp_model_free(b.model);
+	cdp_treehash_free(o->th);
+	o->th = NULL;
 	return o->status;
 }
 

@@ -35,6 +35,9 @@
 
 #define MEM_BLOCK	(1u << 20)
 
+/* Journal sums kept at most (40 bytes each): 256 GiB of WRITE data. */
+#define JSUMS_MAX	((size_t)4 << 20)
+
 static uint64_t
 hash(const struct node *dir, const char *name, size_t len)
 {
@@ -575,6 +578,86 @@ keep(struct cdp_model *m, const uint8_t *data, size_t len)
 	return b->data + b->used - len;
 }
 
+static size_t
+jsum_slot(const struct cdp_model *m, int input, uint64_t at)
+{
+	uint64_t h = (at * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)input;
+	size_t i = (size_t)(h ^ (h >> 31)) & (m->capjsums - 1);
+
+	while (m->jsums[i].len != 0 &&
+	    (m->jsums[i].at != at || m->jsums[i].input != input))
+		i = (i + 1) & (m->capjsums - 1);
+	return i;
+}
+
+static int
+jsum_grow(struct cdp_model *m)
+{
+	struct jsum *old = m->jsums;
+	size_t i, ocap = m->capjsums;
+
+	m->capjsums = ocap ? ocap * 2 : 4096;
+	if ((m->jsums = calloc(m->capjsums, sizeof(*m->jsums))) == NULL) {
+		m->jsums = old;
+		m->capjsums = ocap;
+		return -1;
+	}
+	for (i = 0; i < ocap; i++)
+		if (old[i].len != 0)
+			m->jsums[jsum_slot(m, old[i].input, old[i].at)] =
+			    old[i];
+	free(old);
+	return 0;
+}
+
+/*
+ * Hash the data of WRITE r, kept at offset at of input, on the grid of
+ * cdp_treehash.h: each chunk that starts in it, up to the chunk's end or
+ * the record's.  Those are the sums a file written in records of whole
+ * chunks is compared with; other chunks are read again at compare time.
+ * Running out of room only means that.
+ */
+static void
+hash_write(struct cdp_model *m, const struct cdp_record *r, int input,
+    uint64_t at)
+{
+	const uint64_t chunk = CDP_TREEHASH_CHUNK;
+	uint64_t s = (r->off + chunk - 1) / chunk * chunk;
+	uint64_t end = r->off + r->data_len;
+
+	for (; s < end; s += chunk) {
+		uint64_t e = end - s < chunk ? end : s + chunk;
+		struct jsum *j;
+
+		if (m->njsums >= JSUMS_MAX || ((m->njsums + 1) * 2 >
+		    m->capjsums && jsum_grow(m) == -1))
+			return;
+		j = &m->jsums[jsum_slot(m, input, at + (s - r->off))];
+		if (j->len == 0)
+			m->njsums++;
+		j->at = at + (s - r->off);
+		j->input = input;
+		j->len = (uint32_t)(e - s);
+		cdp_treehash_sum(r->data + (s - r->off), (size_t)(e - s),
+		    &j->s);
+	}
+}
+
+int
+cdp_model_jsum(const struct cdp_model *m, int input, uint64_t at,
+    size_t len, struct cdp_treehash_sum *s)
+{
+	const struct jsum *j;
+
+	if (m->capjsums == 0)
+		return 0;
+	j = &m->jsums[jsum_slot(m, input, at)];
+	if (j->len == 0 || j->len != len)
+		return 0;
+	*s = j->s;
+	return 1;
+}
+
 static int
 do_write(struct cdp_model *m, const struct cdp_record *r)
 {
@@ -593,6 +676,8 @@ do_write(struct cdp_model *m, const struct cdp_record *r)
 	    r->raw_size) {
 		e.input = (int)(m->cur - m->inputs);
 		e.at = r->offset + (uint64_t)(r->data - r->raw);
+		if (m->th != NULL)
+			hash_write(m, r, e.input, e.at);
 	} else if ((e.mem = keep(m, r->data, r->data_len)) == NULL)
 		return -1;
 	if (cdp_extents_write(n->x, &e) == -1)
@@ -775,6 +860,12 @@ cdp_model_new(size_t mem_max)
 	return m;
 }
 
+void
+cdp_model_use_sums(struct cdp_model *m, struct cdp_treehash *th)
+{
+	m->th = th;
+}
+
 int
 cdp_model_input(struct cdp_model *m, const struct cdp_source *src,
     const char *path)
@@ -795,9 +886,12 @@ cdp_model_input(struct cdp_model *m, const struct cdp_source *src,
 	in->fd = -1;
 	if ((in->path = strdup(path)) == NULL)
 		return -1;
-	/* Only a plain journal's stream offsets are its file offsets. */
+	/*
+	 * Only a plain journal's stream offsets are its file offsets.  A
+	 * FIFO is opened without waiting for a writer, then let go.
+	 */
 	if (cdp_source_kind(src) == CDP_SOURCE_JOURNAL &&
-	    (in->fd = open(path, O_RDONLY | O_CLOEXEC)) != -1 &&
+	    (in->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) != -1 &&
 	    (fstat(in->fd, &st) == -1 || !S_ISREG(st.st_mode))) {
 		close(in->fd);
 		in->fd = -1;
@@ -833,6 +927,7 @@ cdp_model_free(struct cdp_model *m)
 		free(m->inputs[i].path);
 	}
 	free(m->inputs);
+	free(m->jsums);
 	free(m->b);
 	free(m);
 }

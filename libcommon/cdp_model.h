@@ -26,6 +26,7 @@
 #include "cdp_record.h"
 #include "cdp_source.h"
 #include "cdp_tree.h"
+#include "cdp_treehash.h"
 
 struct cdp_model;
 
@@ -44,6 +45,14 @@ struct cdp_model *cdp_model_new(size_t mem_max);
  */
 int	 cdp_model_input(struct cdp_model *, const struct cdp_source *src,
 	    const char *path);
+
+/*
+ * Compare with the sums of th (the caller keeps it; it must outlive the
+ * model) where they are still good, instead of reading files.  Set before
+ * the first record: from then on WRITE data is hashed as it goes by, so
+ * that the comparison need not read the journal again either.
+ */
+void	 cdp_model_use_sums(struct cdp_model *, struct cdp_treehash *th);
 
 /*
  * Apply one record, in stream order, as cdp_apply_record() would to an

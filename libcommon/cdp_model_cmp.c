@@ -113,26 +113,6 @@ pread_full(int fd, uint8_t *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-/* Read up to n bytes; fewer only at the end of the file. */
-static ssize_t
-read_full(int fd, uint8_t *buf, size_t n)
-{
-	size_t done = 0;
-
-	while (done < n) {
-		ssize_t got = read(fd, buf + done, n - done);
-
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got == -1)
-			return -1;
-		if (got == 0)
-			break;
-		done += (size_t)got;
-	}
-	return (ssize_t)done;
-}
-
 /*
  * The expected bytes [pos, pos + n) into buf, from extents v (*k: the
  * first that may still matter).  Returns 0, or -1 with c->where naming
@@ -185,7 +165,7 @@ same_content(struct cmp *c, const struct node *n, int fb, int *journal)
 		return -1;
 	while (pos < size && rc == 1) {
 		size_t len = size - pos < CHUNK ? (size_t)(size - pos) : CHUNK;
-		ssize_t got = read_full(fb, c->buf[1], len);
+		ssize_t got = cdp_treehash_read(fb, c->buf[1], len);
 
 		if (got == -1)
 			rc = -1;
@@ -208,13 +188,79 @@ same_content(struct cmp *c, const struct node *n, int fb, int *journal)
 	return rc;
 }
 
+/*
+ * The sum of the expected bytes [pos, pos + len), one chunk of the grid
+ * of cdp_treehash.h: the sum taken when the journal was read if one
+ * extent holds them all, else the bytes read again and hashed.  *k is
+ * the first extent that may still matter.  Returns 0 or -1 as expect().
+ */
+static int
+chunk_sum(struct cmp *c, const struct cdp_extent *v, size_t nv, size_t *k,
+    uint64_t pos, size_t len, struct cdp_treehash_sum *s)
+{
+	const struct cdp_extent *e;
+	size_t first;
+
+	while (*k < nv && v[*k].off + v[*k].len <= pos)
+		(*k)++;
+	e = &v[*k];
+	if (*k < nv && e->off <= pos && e->off + e->len >= pos + len) {
+		if (e->input == CDP_EXTENT_MEM) {
+			cdp_treehash_sum(e->mem + (pos - e->off), len, s);
+			return 0;
+		}
+		if (e->input >= 0 && cdp_model_jsum(c->m, e->input,
+		    e->at + (pos - e->off), len, s))
+			return 0;
+	}
+	first = *k;
+	if (expect(c, v, nv, &first, pos, len, c->buf[0]) == -1)
+		return -1;
+	cdp_treehash_sum(c->buf[0], len, s);
+	return 0;
+}
+
+/*
+ * Whether model file n has the content whose chunk sums the scan found
+ * (the sizes are equal): 1 same, 0 differ, -1 a journal could not be
+ * read (where set).
+ */
+static int
+same_sums(struct cmp *c, const struct node *n,
+    const struct cdp_treehash_sum *sums)
+{
+	struct cdp_treehash_sum s;
+	struct cdp_extent *v;
+	uint64_t size = cdp_extents_size(n->x), pos;
+	size_t k = 0, i = 0;
+	long nv;
+	int rc = 1;
+
+	if ((nv = cdp_extents_resolve(n->x, &v)) == -1)
+		return -1;
+	for (pos = 0; pos < size && rc == 1; pos += CDP_TREEHASH_CHUNK) {
+		size_t len = size - pos < CDP_TREEHASH_CHUNK ?
+		    (size_t)(size - pos) : CDP_TREEHASH_CHUNK;
+
+		if (chunk_sum(c, v, (size_t)nv, &k, pos, len, &s) == -1)
+			rc = -1;
+		else if (s.lo != sums[i].lo || s.hi != sums[i].hi)
+			rc = 0;
+		i++;
+	}
+	free(v);
+	return rc;
+}
+
 static int compare_dir(struct cmp *, struct node *, int, char *, size_t);
 
 static int
 compare_entry(struct cmp *c, struct node *a, int db, const char *name,
     char *path, size_t plen)
 {
+	const struct cdp_treehash_sum *sums;
 	struct stat sb;
+	size_t nsums;
 	char ma[8], mb[8], za[24], zb[24], ta[CDP_PATH_MAX + 1];
 	int fb = -1, rc = 0, journal = 0;
 
@@ -259,6 +305,17 @@ compare_entry(struct cmp *c, struct node *a, int db, const char *name,
 		snprintf(za, sizeof(za), "%" PRIu64, cdp_extents_size(a->x));
 		snprintf(zb, sizeof(zb), "%jd", (intmax_t)sb.st_size);
 		diff(c, path, CDP_TREE_SIZE, za, zb);
+		return 0;
+	}
+	if (c->m->th != NULL &&
+	    (sums = cdp_treehash_find(c->m->th, &sb, &nsums)) != NULL) {
+		switch (same_sums(c, a, sums)) {
+		case -1:
+			return -1;
+		case 0:
+			diff(c, path, CDP_TREE_CONTENT, NULL, NULL);
+			break;
+		}
 		return 0;
 	}
 	fb = openat(db, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

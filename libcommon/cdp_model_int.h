@@ -12,6 +12,7 @@
 
 #include "cdp_extents.h"
 #include "cdp_model.h"
+#include "cdp_treehash.h"
 
 #define CDP_MODEL_STREAMS 64	/* remembered, as the apply engine does */
 
@@ -49,6 +50,17 @@ struct stream {
 	uint64_t	 applied;	/* last seq applied */
 };
 
+/*
+ * The sum of journal bytes [at, at + len) of an input: WRITE data hashed
+ * on the grid of cdp_treehash.h as it went by.
+ */
+struct jsum {
+	uint64_t	 at;
+	uint32_t	 len;		/* 0: a free slot */
+	int		 input;
+	struct cdp_treehash_sum s;
+};
+
 /* Memory for copied WRITE data. */
 struct block {
 	struct block	*next;
@@ -70,10 +82,21 @@ struct cdp_model {
 	struct block	*blocks;
 	size_t		 mem_used, mem_max;
 
+	struct cdp_treehash *th;	/* the tree's sums, not owned */
+	struct jsum	*jsums;		/* table of journal sums */
+	size_t		 njsums, capjsums;
+
 	int		 is_root;	/* euid 0: chown and modes never refused */
 	int		 broken;	/* gave up */
 	const struct cdp_record *rec;	/* being applied, for cdp_model_why() */
 	char		 why[512];
 };
+
+/*
+ * The sum of journal bytes [at, at + len) of input, if they were hashed
+ * on the way in (cdp_model_use_sums()): 1 with *s set, else 0.
+ */
+int	 cdp_model_jsum(const struct cdp_model *, int input, uint64_t at,
+	    size_t len, struct cdp_treehash_sum *s);
 
 #endif
