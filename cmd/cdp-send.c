@@ -79,6 +79,7 @@ struct send {
 	char		*tmp_spool;	/* a spool of our own, removed at exit */
 
 	pthread_mutex_t	 mu;
+	pthread_mutex_t	 put_mu;	/* the spool's end, against start_at() */
 	pthread_cond_t	 cv;		/* anything below changed */
 	int		 have_hdr;
 	int		 spooled;	/* have_hdr from the spool, not the input */
@@ -250,25 +251,6 @@ send_stdout(const struct opts *o)
 
 /* The input thread. */
 
-/* Put one record into the spool, waiting while it is full. */
-static int
-spool_put(struct send *s, const struct cdp_record *rec)
-{
-	while (cdp_spool_put(s->sp, rec) == -1) {
-		if (errno != EAGAIN) {
-			warnx("%s: %s", s->o->spool ? s->o->spool : "spool",
-			    cdp_spool_error(s->sp));
-			return -1;
-		}
-		pthread_mutex_lock(&s->mu);
-		s->st.waiting = 1;
-		pthread_cond_wait(&s->cv, &s->mu);
-		s->st.waiting = 0;
-		pthread_mutex_unlock(&s->mu);
-	}
-	return 0;
-}
-
 /* Take the stream's first STREAM_HDR: hold it in the spool too. */
 static int
 take_hdr(struct send *s, const struct cdp_record *rec)
@@ -340,23 +322,6 @@ take_record(struct send *s, struct cdp_record *rec, uint8_t **zbuf,
 		}
 		return 0;
 	}
-	pthread_mutex_lock(&s->mu);
-	skip = s->skip_below;
-	pthread_mutex_unlock(&s->mu);
-	if (skip > cdp_spool_next_seq(s->sp) &&
-	    cdp_spool_skip_to(s->sp, skip) == -1) {
-		warnx("spool: %s", cdp_spool_error(s->sp));
-		return -1;
-	}
-	if (have_already(s, rec))
-		return 0;
-	if (rec->seq != 0 && cdp_spool_next_seq(s->sp) > 1 &&
-	    rec->seq > cdp_spool_next_seq(s->sp)) {
-		warnx("%s: seq %" PRIu64 " follows seq %" PRIu64
-		    " in the spool", s->o->input ? s->o->input : "-",
-		    rec->seq, cdp_spool_next_seq(s->sp) - 1);
-		return -1;
-	}
 	if (s->o->compress) {
 		if ((z = cdp_proto_compress(rec, s->o->compress, zbuf,
 		    zcap)) == -1)
@@ -366,8 +331,52 @@ take_record(struct send *s, struct cdp_record *rec, uint8_t **zbuf,
 			rec->raw_size = (size_t)z;
 		}
 	}
-	if (spool_put(s, rec) == -1)
-		return -1;
+	/*
+	 * Whether the receiver has rec already and putting it in the spool
+	 * is one step for start_at(), which decides where sending begins:
+	 * else a record it skips could slip in after it looked.  The lock
+	 * is not held while waiting for space, which only acks make.
+	 */
+	for (;;) {
+		int rc;
+
+		pthread_mutex_lock(&s->put_mu);
+		pthread_mutex_lock(&s->mu);
+		skip = s->skip_below;
+		pthread_mutex_unlock(&s->mu);
+		if (skip > cdp_spool_next_seq(s->sp) &&
+		    cdp_spool_skip_to(s->sp, skip) == -1) {
+			pthread_mutex_unlock(&s->put_mu);
+			warnx("spool: %s", cdp_spool_error(s->sp));
+			return -1;
+		}
+		if (have_already(s, rec)) {
+			pthread_mutex_unlock(&s->put_mu);
+			return 0;
+		}
+		if (rec->seq != 0 && cdp_spool_next_seq(s->sp) > 1 &&
+		    rec->seq > cdp_spool_next_seq(s->sp)) {
+			pthread_mutex_unlock(&s->put_mu);
+			warnx("%s: seq %" PRIu64 " follows seq %" PRIu64
+			    " in the spool", s->o->input ? s->o->input : "-",
+			    rec->seq, cdp_spool_next_seq(s->sp) - 1);
+			return -1;
+		}
+		rc = cdp_spool_put(s->sp, rec);
+		pthread_mutex_unlock(&s->put_mu);
+		if (rc == 0)
+			break;
+		if (errno != EAGAIN) {
+			warnx("%s: %s", s->o->spool ? s->o->spool : "spool",
+			    cdp_spool_error(s->sp));
+			return -1;
+		}
+		pthread_mutex_lock(&s->mu);
+		s->st.waiting = 1;
+		pthread_cond_wait(&s->cv, &s->mu);
+		s->st.waiting = 0;
+		pthread_mutex_unlock(&s->mu);
+	}
 	pthread_mutex_lock(&s->mu);
 	if (rec->seq != 0)
 		s->st.seq_read = rec->seq;
@@ -501,8 +510,11 @@ set_connected(struct send *s, int up)
 static int
 start_at(struct send *s, uint64_t next_seq, uint64_t *pos)
 {
-	uint64_t have = cdp_spool_next_seq(s->sp);
+	uint64_t have;
+	int rc = 0;
 
+	pthread_mutex_lock(&s->put_mu);
+	have = cdp_spool_next_seq(s->sp);
 	pthread_mutex_lock(&s->mu);
 	if (next_seq > have) {
 		/* The receiver is ahead: it has what we have not read yet. */
@@ -515,17 +527,16 @@ start_at(struct send *s, uint64_t next_seq, uint64_t *pos)
 	}
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	if (next_seq > have) {
+	if (next_seq > have)
 		*pos = cdp_spool_end(s->sp);
-		return 0;
-	}
-	if (cdp_spool_find(s->sp, next_seq, pos) == -1) {
+	else if (cdp_spool_find(s->sp, next_seq, pos) == -1) {
 		warnx("%s: the receiver wants seq %" PRIu64 ", but seq %"
 		    PRIu64 " was acknowledged already: the store lost "
 		    "records", s->o->dest_arg, next_seq, cdp_spool_acked(s->sp));
-		return -1;
+		rc = -1;
 	}
-	return 0;
+	pthread_mutex_unlock(&s->put_mu);
+	return rc;
 }
 
 /* Called for each record as it goes out. */
@@ -707,6 +718,7 @@ replicate(struct opts *o)
 	s.st.lag_ms = -1;
 	s.st.since_ns = cdp_time_now();
 	pthread_mutex_init(&s.mu, NULL);
+	pthread_mutex_init(&s.put_mu, NULL);
 	pthread_cond_init(&s.cv, NULL);
 	if ((s.hdr = calloc(1, sizeof(*s.hdr))) == NULL)
 		err(CDP_EXIT_FAIL, "malloc");
