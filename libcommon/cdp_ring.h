@@ -124,10 +124,13 @@ int	 cdp_ring_orphaned(struct cdp_ring *);
 int	 cdp_ring_next(struct cdp_ring *, const struct cdp_ring_rec **rec,
 	    int timeout_ms);
 
-/* Done with the record cdp_ring_next() returned. */
+/*
+ * Done with the record cdp_ring_next() returned; its memory may be reused
+ * from now on.  Space is handed back every few MiB by itself.
+ */
 void	 cdp_ring_consume(struct cdp_ring *, const struct cdp_ring_rec *);
 
-/* Hand the space of consumed records back to the producers. */
+/* Hand the space of all consumed records back to the producers now. */
 void	 cdp_ring_release(struct cdp_ring *);
 
 /* Position of the next record to be reserved, and to be read. */

@@ -129,6 +129,41 @@ START_TEST(test_ring_backpressure)
 }
 END_TEST
 
+/*
+ * Consuming alone hands space back every few MiB: a producer blocked on a
+ * full ring resumes while the consumer is still in the middle of a burst,
+ * without an explicit cdp_ring_release() (the consumer must never have to
+ * drain the whole ring before a producer may go on).
+ */
+START_TEST(test_ring_consume_releases)
+{
+	struct cdp_ring *c = cdp_ring_create(), *p = producer_of(c);
+	const struct cdp_ring_rec *r;
+	pthread_t t;
+	uint64_t n = 0, misses = 0;
+
+	pthread_create(&t, NULL, fill, p);
+	while (n < 100 && misses < 300) {
+		if (cdp_ring_next(c, &r, 10) != 1) {
+			misses++;
+			continue;
+		}
+		ck_assert_uint_eq(r->off, n);
+		ck_assert_uint_eq(r->data_len, CDP_RING_DATA_MAX);
+		cdp_ring_consume(c, r);
+		n++;
+		/* Never more than a ring behind what was handed back. */
+		ck_assert_uint_le(cdp_ring_head(c) - cdp_ring_tail(c),
+		    CDP_RING_SIZE);
+	}
+	ck_assert_uint_eq(n, 100);
+	pthread_join(t, NULL);
+	cdp_ring_release(c);
+	cdp_ring_close(p);
+	cdp_ring_close(c);
+}
+END_TEST
+
 START_TEST(test_ring_lock_excludes)
 {
 	struct cdp_ring *c = cdp_ring_create(), *p = producer_of(c);
@@ -157,6 +192,7 @@ main(void)
 	tcase_add_test(tc, test_ring_shut_stops_producers);
 	tcase_add_test(tc, test_ring_too_big_is_refused);
 	tcase_add_test(tc, test_ring_backpressure);
+	tcase_add_test(tc, test_ring_consume_releases);
 	tcase_add_test(tc, test_ring_lock_excludes);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
