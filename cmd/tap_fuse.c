@@ -48,6 +48,7 @@
 #include <unistd.h>
 
 #include <fuse_lowlevel.h>
+#include <linux/fuse.h>
 
 #include "cdp_cli.h"
 #include "cdp_control.h"
@@ -106,6 +107,9 @@ struct tfs {
 	int		 fail_errno;
 	int		 told;		/* the failure was reported */
 	uint64_t	 unjournaled;	/* changes the format cannot carry */
+	uint64_t	 init_unique;	/* the INIT request (see io_read) */
+	uint32_t	 init_flags;	/* what the kernel offered in it */
+	int		 init_seen;
 	volatile int	 stop;		/* the service thread should end */
 };
 
@@ -513,6 +517,41 @@ proc_name(char *buf, size_t size, int fd)
 	return snprintf(buf, size, "/proc/self/fd/%d", fd);
 }
 
+/*
+ * The request being served (a write, a truncate, an open with O_TRUNC)
+ * asks us to clear setuid/setgid: its caller may not keep them (see
+ * io_read).  Set by the thread that read the request, which serves it.
+ */
+static __thread int kill_suidgid;
+
+/*
+ * Clear setuid, and setgid on a group-executable file, as the kernel does
+ * for a writer without CAP_FSETID; journal the mode.  Caller holds ns
+ * shared, i->m and out_m.
+ */
+static void
+kill_sxid(struct tfs *fs, int fd, const char *path)
+{
+	struct cdp_record r;
+	struct stat st;
+	char proc[64];
+	mode_t m;
+
+	if (fstat(fd, &st) == -1 || !(st.st_mode & (S_ISUID | S_ISGID)))
+		return;
+	m = st.st_mode & 07777 & ~S_ISUID;
+	if (m & S_IXGRP)
+		m &= ~S_ISGID;
+	proc_name(proc, sizeof(proc), fd);	/* fd may be O_PATH */
+	if (m == (st.st_mode & 07777) || chmod(proc, m) == -1)
+		return;
+	rec_init(&r, CDP_T_SETATTR);
+	r.rflags = CDP_ATTR_MODE;
+	r.mode = m;
+	strcpy(r.path, path);
+	put_locked(fs, &r);
+}
+
 static void
 tf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
     struct fuse_file_info *fi)
@@ -546,6 +585,11 @@ tf_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 			r.off = (uint64_t)attr->st_size;
 			journal(fs, &r);
 		}
+	}
+	if (res == 0 && jr == 0 && kill_suidgid) {
+		pthread_mutex_lock(&fs->out_m);
+		kill_sxid(fs, fd, r.path);
+		pthread_mutex_unlock(&fs->out_m);
 	}
 	if (res == 0 && (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME))) {
 		tv[0].tv_sec = tv[1].tv_sec = 0;
@@ -849,8 +893,13 @@ tf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fd = open(proc, open_flags(fi->flags));
 	if (fd != -1 && trunc) {
 		rec_init(&r, CDP_T_TRUNCATE);
-		if (inode_path(fs, i, fd, r.path) == 0)
-			journal(fs, &r);
+		if (inode_path(fs, i, fd, r.path) == 0) {
+			pthread_mutex_lock(&fs->out_m);
+			put_locked(fs, &r);
+			if (kill_suidgid)
+				kill_sxid(fs, fd, r.path);
+			pthread_mutex_unlock(&fs->out_m);
+		}
 	}
 	if (trunc) {
 		pthread_mutex_unlock(&i->m);
@@ -936,23 +985,40 @@ tf_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size,
 	pthread_rwlock_rdlock(&fs->ns);
 	pthread_mutex_lock(&i->m);
 	n = pwrite(fd, data, size, off);
-	if (n > 0) {
-		rec_init(&r, CDP_T_WRITE);
-		r.off = (uint64_t)off;
-		/* In append mode the data landed at the end. */
-		if (FH_APPEND(fi) && fstat(fd, &st) == 0)
-			r.off = (uint64_t)st.st_size - (uint64_t)n;
-		r.data = (const uint8_t *)data;
-		r.data_len = (size_t)n;
-		if (inode_path(fs, i, fd, r.path) == 0)
-			journal(fs, &r);
+	if (n == -1) {
+		pthread_mutex_unlock(&i->m);
+		pthread_rwlock_unlock(&fs->ns);
+		fuse_reply_err(req, errno);
+		return;
 	}
+	rec_init(&r, CDP_T_WRITE);
+	r.off = (uint64_t)off;
+	/* In append mode the data landed at the end. */
+	if (FH_APPEND(fi) && n > 0 && fstat(fd, &st) == 0)
+		r.off = (uint64_t)st.st_size - (uint64_t)n;
+	r.data = (const uint8_t *)data;
+	r.data_len = (size_t)n;
+	if (n == 0 || inode_path(fs, i, fd, r.path) == -1) {
+		pthread_mutex_unlock(&i->m);
+		pthread_rwlock_unlock(&fs->ns);
+		fuse_reply_write(req, (size_t)n);
+		return;
+	}
+	/*
+	 * Answer, then append the record (for a large write, the copy into
+	 * the journal): the application's next write reaches SOURCE while
+	 * this record is written out.  The journal lock, taken before the
+	 * answer, keeps every change that follows the answer after this
+	 * record, and an fsync waits for it; data stays ours until we return.
+	 */
+	pthread_mutex_lock(&fs->out_m);
+	if (kill_suidgid)
+		kill_sxid(fs, fd, r.path);	/* before the answer */
+	fuse_reply_write(req, (size_t)n);
+	put_locked(fs, &r);
+	pthread_mutex_unlock(&fs->out_m);
 	pthread_mutex_unlock(&i->m);
 	pthread_rwlock_unlock(&fs->ns);
-	if (n == -1)
-		fuse_reply_err(req, errno);
-	else
-		fuse_reply_write(req, (size_t)n);
 }
 
 static void
@@ -1329,6 +1395,83 @@ static const struct fuse_lowlevel_ops tf_ops = {
 	.lseek = tf_lseek,
 };
 
+/*
+ * The session's I/O on /dev/fuse: plain read, writev and splice, and one
+ * addition to the INIT reply that libfuse 3.14 cannot ask for,
+ * FUSE_HANDLE_KILLPRIV_V2.  With it the kernel marks a file found with no
+ * setuid bit and no capability (S_NOSEC) and stops asking us for
+ * security.capability before each write: half the round trips of a small
+ * write.  What v2 leaves to us, clearing setuid/setgid and the capability
+ * on write, truncate and open with O_TRUNC, we do when the request asks
+ * (kill_sxid); on chown SOURCE's kernel does it for us.
+ */
+static ssize_t
+io_read(int fd, void *buf, size_t len, void *userdata)
+{
+	struct tfs *fs = userdata;
+	const struct fuse_in_header *h = buf;
+	const struct fuse_init_in *in = (const void *)(h + 1);
+	ssize_t n;
+
+	n = read(fd, buf, len);
+	kill_suidgid = 0;
+	if (n < (ssize_t)sizeof(*h))
+		return n;
+	if (h->opcode == FUSE_WRITE && (size_t)n >= sizeof(*h) +
+	    sizeof(struct fuse_write_in))
+		kill_suidgid = ((const struct fuse_write_in *)(h + 1))->
+		    write_flags & FUSE_WRITE_KILL_SUIDGID;
+	else if (h->opcode == FUSE_SETATTR && (size_t)n >= sizeof(*h) +
+	    sizeof(struct fuse_setattr_in))
+		kill_suidgid = ((const struct fuse_setattr_in *)(h + 1))->
+		    valid & FATTR_KILL_SUIDGID;
+	else if (h->opcode == FUSE_OPEN && (size_t)n >= sizeof(*h) +
+	    sizeof(struct fuse_open_in))
+		kill_suidgid = ((const struct fuse_open_in *)(h + 1))->
+		    open_flags & FUSE_OPEN_KILL_SUIDGID;
+	if (!fs->init_seen && n >= (ssize_t)(sizeof(*h) + 16) &&
+	    h->opcode == FUSE_INIT) {
+		fs->init_unique = h->unique;
+		fs->init_flags = in->flags;
+		fs->init_seen = 1;
+	}
+	return n;
+}
+
+static ssize_t
+io_writev(int fd, struct iovec *iov, int count, void *userdata)
+{
+	struct tfs *fs = userdata;
+	const struct fuse_out_header *h = iov[0].iov_base;
+	struct fuse_init_out *out;
+
+	/* The INIT reply is answered before any other request is read. */
+	if (fs->init_seen == 1 && count >= 2 &&
+	    iov[0].iov_len >= sizeof(*h) && h->unique == fs->init_unique) {
+		fs->init_seen = 2;
+		out = iov[1].iov_base;
+		if (h->error == 0 && iov[1].iov_len >= 16 &&
+		    (fs->init_flags & FUSE_HANDLE_KILLPRIV_V2))
+			out->flags |= FUSE_HANDLE_KILLPRIV_V2;
+	}
+	return writev(fd, iov, count);
+}
+
+static ssize_t
+io_splice(int fdin, off_t *offin, int fdout, off_t *offout, size_t len,
+    unsigned int flags, void *userdata)
+{
+	(void)userdata;
+	return splice(fdin, offin, fdout, offout, len, flags);
+}
+
+static const struct fuse_custom_io tf_io = {
+	.writev = io_writev,
+	.read = io_read,
+	.splice_receive = io_splice,
+	.splice_send = io_splice,
+};
+
 /* The service thread: marks, heartbeats, writing out what is buffered. */
 
 static void
@@ -1461,6 +1604,12 @@ mount_fs(struct tfs *fs)
 	}
 	if (fuse_session_mount(se, a->mountpoint) == -1) {
 		warnx("%s: cannot mount", a->mountpoint);
+		fuse_session_destroy(se);
+		return NULL;
+	}
+	if (fuse_session_custom_io(se, &tf_io, fuse_session_fd(se)) != 0) {
+		warnx("%s: cannot set up the session", a->mountpoint);
+		fuse_session_unmount(se);
 		fuse_session_destroy(se);
 		return NULL;
 	}
