@@ -61,6 +61,8 @@ struct opts {
 	struct cdp_apply *ap;
 	uint64_t	 ordinal;	/* records read so far */
 	uint64_t	 last_seq;	/* last numbered record applied */
+	uint8_t		 uuid[16];	/* the stream being applied */
+	uint64_t	 stream_seq;	/* its last record applied, 0: none */
 	int		 stopped;	/* the stop point was reached */
 	uint64_t	 replaced;	/* --path: names replaced from out */
 	int		 status;
@@ -316,58 +318,51 @@ selected(const struct opts *o, const char *path)
 }
 
 /*
- * Apply rec as --path has it: a record about selected names only; a
- * rename between a selected and an unselected name removes the selected
- * one, since its content then comes from, or goes to, outside.
+ * Apply rec as --path has it: a record about selected names only (the
+ * others are skipped, so that their seqs are no gap); a rename between a
+ * selected and an unselected name removes the selected one, since its
+ * content then comes from, or goes to, outside.  That is one UNLINK, with
+ * the record's seq: the unselected name is never touched.
  */
 static int
 apply_selected(struct opts *o, const struct cdp_record *rec)
 {
 	struct cdp_record u;
-	int from, to, rc = 0;
+	int from, to;
 
 	if (o->npaths == 0)
 		return cdp_apply_record(o->ap, rec);
 	switch (rec->type) {
-	case CDP_T_STREAM_HDR:
-		return cdp_apply_record(o->ap, rec);
 	case CDP_T_LINK:
 		if (!selected(o, rec->path2))
-			return 0;
+			return cdp_apply_skip(o->ap, rec);
 		if (selected(o, rec->path))
 			return cdp_apply_record(o->ap, rec);
 		o->replaced++;
-		break;
+		u = *rec;
+		u.type = CDP_T_UNLINK;
+		memcpy(u.path, rec->path2, sizeof(u.path));
+		return cdp_apply_record(o->ap, &u);
 	case CDP_T_RENAME:
 		from = selected(o, rec->path);
 		to = selected(o, rec->path2);
 		if (from && to)
 			return cdp_apply_record(o->ap, rec);
 		if (!from && !to)
-			return 0;
-		if (to)
+			return cdp_apply_skip(o->ap, rec);
+		/* An exchange brings outside content to the selected side. */
+		if (to || (rec->rflags & CDP_RENAME_EXCHANGE))
 			o->replaced++;
 		u = *rec;
 		u.type = CDP_T_UNLINK;
-		if (to || (rec->rflags & CDP_RENAME_EXCHANGE)) {
-			memcpy(u.path, rec->path2, sizeof(u.path));
-			rc = cdp_apply_record(o->ap, &u);
-		}
-		if (rc != -1 && from) {
-			memcpy(u.path, rec->path, sizeof(u.path));
-			rc = cdp_apply_record(o->ap, &u);
-		}
-		return rc;
+		memcpy(u.path, from ? rec->path : rec->path2, sizeof(u.path));
+		return cdp_apply_record(o->ap, &u);
 	default:
 		if (cdp_record_type_changes_tree(rec->type) &&
 		    !selected(o, rec->path))
-			return 0;
+			return cdp_apply_skip(o->ap, rec);
 		return cdp_apply_record(o->ap, rec);
 	}
-	u = *rec;
-	u.type = CDP_T_UNLINK;
-	memcpy(u.path, rec->path2, sizeof(u.path));
-	return cdp_apply_record(o->ap, &u);
 }
 
 static int
@@ -377,14 +372,21 @@ apply_one(struct opts *o, const char *name, const struct cdp_source *src,
 	(void)src;
 	if (o->stop_seq != 0 && r->seq > o->stop_seq)
 		return 1;
-	if (o->until_time != NULL && r->seq != 0 && r->time_ns > o->stop_time)
+	if (o->until_time != NULL && r->seq != 0 &&
+	    r->time_ns > o->stop_time) {
+		o->stopped = 1;
 		return 1;
+	}
 	if (apply_selected(o, r) == -1) {
 		warnx("%s: %s", name, cdp_apply_error(o->ap));
 		return -1;
 	}
+	if (r->type == CDP_T_STREAM_HDR) {
+		memcpy(o->uuid, r->uuid, sizeof(o->uuid));
+		o->stream_seq = 0;
+	}
 	if (r->seq != 0)
-		o->last_seq = r->seq;
+		o->last_seq = o->stream_seq = r->seq;
 	if ((o->stop_ordinal != 0 && o->ordinal == o->stop_ordinal) ||
 	    (o->stop_seq != 0 && r->seq == o->stop_seq)) {
 		o->stopped = 1;
@@ -409,6 +411,9 @@ replay(struct opts *o, const char *dir)
 	if ((o->ap = cdp_apply_open(dir, flags)) == NULL) {
 		if (errno == ENOTEMPTY)
 			warnx("%s: not empty (--fresh)", dir);
+		else if (errno == EWOULDBLOCK)
+			warnx("%s: another cdp-replay or cdp-recv --apply is "
+			    "using it", dir);
 		else if (errno == EBADMSG)
 			warnx("%s: user.cdp.applied: malformed", dir);
 		else
@@ -421,6 +426,14 @@ replay(struct opts *o, const char *dir)
 	if (status == CDP_EXIT_OK && o->stop_seq != 0 && !o->stopped) {
 		warnx("--until-seq %" PRIu64 ": not in the journal (it ends "
 		    "at seq %" PRIu64 ")", o->stop_seq, o->last_seq);
+		status = CDP_EXIT_FAIL;
+	}
+	/* Records past the stop point cannot be taken back. */
+	if (o->stopped &&
+	    cdp_apply_applied_seq(o->ap, o->uuid) > o->stream_seq) {
+		warnx("%s: already holds seq %" PRIu64 ", past the stop point "
+		    "%" PRIu64 "; replay into an empty directory", dir,
+		    cdp_apply_applied_seq(o->ap, o->uuid), o->stream_seq);
 		status = CDP_EXIT_FAIL;
 	}
 	if (cdp_apply_sync(o->ap) == -1) {

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -167,7 +168,7 @@ state_load(struct cdp_apply *a)
 		    errno != 0 || line[37] < '0' || line[37] > '9')
 			goto bad;
 		s = stream_find(a, uuid, 1);
-		s->applied = s->loaded = seq;
+		s->applied = s->loaded = s->seen = seq;
 	}
 	return 0;
 bad:
@@ -305,7 +306,14 @@ walk(struct cdp_apply *a, const char *path, size_t len)
 				errno = ELOOP;
 			goto fail;
 		}
-		if (fstat(next, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		if (fstat(next, &st) == -1) {
+			int e = errno;
+
+			close(next);
+			errno = e;
+			goto fail;
+		}
+		if (!S_ISDIR(st.st_mode)) {
 			close(next);
 			errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
 			goto fail;
@@ -627,13 +635,14 @@ do_setattr(struct cdp_apply *a, const struct cdp_record *r)
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, UTIME_OMIT } };
 	const char *name = "";
 	struct stat st;
-	int dfd = a->root, fl = AT_SYMLINK_NOFOLLOW;
+	int dfd = a->root, fl = AT_SYMLINK_NOFOLLOW, is_link = 0;
 
 	if (r->path[0] != '\0') {
 		if (target(a, r->path, &dfd, &name) == -1)
 			return -1;
 		if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
 			return fail(a, errno, r->path, NULL);
+		is_link = S_ISLNK(st.st_mode);
 	} else
 		fl |= AT_EMPTY_PATH;
 	if ((r->rflags & (CDP_ATTR_UID | CDP_ATTR_GID)) &&
@@ -647,7 +656,7 @@ do_setattr(struct cdp_apply *a, const struct cdp_record *r)
 		    fchmodat(dfd, name, r->mode & 07777, AT_SYMLINK_NOFOLLOW);
 
 		/* A symbolic link has no mode of its own on Linux. */
-		if (rc == -1 && !(errno == EOPNOTSUPP && S_ISLNK(st.st_mode)))
+		if (rc == -1 && !(errno == EOPNOTSUPP && is_link))
 			return fail(a, errno, r->path, "chmod: %s",
 			    strerror(errno));
 	}
@@ -790,8 +799,7 @@ do_fallocate(struct cdp_apply *a, const struct cdp_record *r)
 		return fail(a, EFBIG, r->path, "range beyond 2^63-1");
 	if ((fd = file_fd(a, r->path)) == -1)
 		return -1;
-	if (fallocate(fd, (int)r->mode, (off_t)r->off, (off_t)r->len) == -1 &&
-	    cdp_falloc_emulate(fd, r->mode, (off_t)r->off,
+	if (cdp_falloc_apply(fd, r->mode, (off_t)r->off,
 	    (off_t)(r->off + r->len)) == -1)
 		return fail(a, errno, r->path, "fallocate: %s",
 		    strerror(errno));
@@ -900,6 +908,10 @@ cdp_apply_open(const char *dir, int flags)
 	umask(a->umask);
 	if ((a->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto fail;
+	/* One applier at a time: two would interleave their records. */
+	if (!(flags & CDP_APPLY_DRYRUN) &&
+	    flock(a->root, LOCK_EX | LOCK_NB) == -1)
+		goto fail;
 	if (flags & CDP_APPLY_FRESH) {
 		int fd = dup(a->root);
 		DIR *d = fd == -1 ? NULL : fdopendir(fd);
@@ -959,11 +971,17 @@ check_paths(struct cdp_apply *a, const struct cdp_record *r)
 	return 0;
 }
 
-int
-cdp_apply_record(struct cdp_apply *a, const struct cdp_record *r)
+/*
+ * Whether r is to be applied: 1 yes, 0 no (a STREAM_HDR, which selects
+ * the stream, a control record, a seq applied already), -1 not in order
+ * (records are missing before it, in the saved state or between two
+ * journals).
+ */
+static int
+admit(struct cdp_apply *a, const struct cdp_record *r)
 {
-	struct stream *s = a->cur;
-	int rc;
+	struct stream *s;
+	uint64_t prev;
 
 	a->rec = r;
 	if (r->type == CDP_T_STREAM_HDR) {
@@ -972,32 +990,63 @@ cdp_apply_record(struct cdp_apply *a, const struct cdp_record *r)
 	}
 	if (r->seq == 0)
 		return 0;	/* control records change nothing */
-	if (s != NULL) {
-		if (r->seq <= s->applied && s->applied != 0) {
-			a->n_already++;
-			return 0;
-		}
-		if (s->loaded != 0 && !s->checked && r->seq > s->loaded + 1)
-			return fail(a, ERANGE, NULL, "records %" PRIu64
-			    " to %" PRIu64 " are missing: the target has the "
-			    "stream up to seq %" PRIu64, s->loaded + 1,
-			    r->seq - 1, s->loaded);
-		s->checked = 1;
+	if ((s = a->cur) == NULL)
+		return 1;
+	if (s->applied != 0 && r->seq <= s->applied) {
+		a->n_already++;
+		return 0;
 	}
+	/* After a failed record the next one is no gap: one report. */
+	prev = s->seen;
+	if (r->seq > s->seen)
+		s->seen = r->seq;
+	if (prev == 0 || r->seq <= prev + 1)
+		return 1;
+	if (prev == s->loaded)
+		return fail(a, ERANGE, NULL, "records %" PRIu64 " to %" PRIu64
+		    " are missing: the target has the stream up to seq %"
+		    PRIu64, prev + 1, r->seq - 1, prev);
+	return fail(a, ERANGE, NULL, "records %" PRIu64 " to %" PRIu64
+	    " are missing", prev + 1, r->seq - 1);
+}
+
+/* r's seq is done with: applied, or skipped on purpose. */
+static void
+seq_done(struct cdp_apply *a, const struct cdp_record *r)
+{
+	if (a->cur != NULL) {
+		a->cur->applied = r->seq;
+		a->dirty = 1;
+	}
+}
+
+int
+cdp_apply_skip(struct cdp_apply *a, const struct cdp_record *r)
+{
+	int rc;
+
+	if ((rc = admit(a, r)) == 1)
+		seq_done(a, r);
+	return rc == -1 ? -1 : 0;
+}
+
+int
+cdp_apply_record(struct cdp_apply *a, const struct cdp_record *r)
+{
+	int rc;
+
+	if ((rc = admit(a, r)) != 1)
+		return rc;
 	if (cdp_record_type_changes_tree(r->type) || r->type == CDP_T_FSYNC) {
-		if (check_paths(a, r) == -1)
-			return -1;
-		rc = (a->flags & CDP_APPLY_DRYRUN) ?
-		    cdp_apply_dry_record(a, r) :
-		    apply_real(a, r);
+		if ((rc = check_paths(a, r)) != -1)
+			rc = (a->flags & CDP_APPLY_DRYRUN) ?
+			    cdp_apply_dry_record(a, r) :
+			    apply_real(a, r);
 		if (rc == -1)
 			return -1;
 	} else
 		rc = 0;
-	if (s != NULL) {
-		s->applied = r->seq;
-		a->dirty = 1;
-	}
+	seq_done(a, r);
 	if (rc > 0)
 		a->n_applied++;
 	return rc;

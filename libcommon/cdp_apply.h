@@ -40,10 +40,12 @@ struct cdp_apply;
 #define CDP_APPLY_FRESH		0x10	/* fail with ENOTEMPTY unless dir is empty */
 
 /*
- * Open the directory dir as the root of the tree records are applied to.
- * Returns NULL with errno set (ENOTDIR, ENOENT, ENOTEMPTY with
- * CDP_APPLY_FRESH, or what reading user.cdp.applied failed with: EBADMSG
- * when it is malformed).
+ * Open the directory dir as the root of the tree records are applied to,
+ * and, unless CDP_APPLY_DRYRUN, take an exclusive flock(2) on it for as
+ * long as it is open, so that two appliers never interleave.  Returns NULL
+ * with errno set (ENOTDIR, ENOENT, EWOULDBLOCK when another applier holds
+ * dir, ENOTEMPTY with CDP_APPLY_FRESH, or what reading user.cdp.applied
+ * failed with: EBADMSG when it is malformed).
  */
 struct cdp_apply *cdp_apply_open(const char *dir, int flags);
 
@@ -55,14 +57,25 @@ void	 cdp_apply_set_source(struct cdp_apply *, const struct cdp_source *src);
 
 /*
  * Apply one record, as delivered by cdp_reader_next().  Records must come
- * in stream order.  Returns 1 if the tree was changed (or, dry run, would
- * be), 0 if the record was skipped (a control record, a MARK, FSYNC, a seq
- * already applied, an xattr outside the user namespace), or -1 with errno
- * set and a reason in cdp_apply_error().  After -1 the engine is still
- * usable: the record was not applied, or only partly (a WRITE cut short by
- * ENOSPC).
+ * in stream order, without a gap: once a stream has a seq applied (saved
+ * in the state, or from an earlier journal of this run), a record beyond
+ * the next seq fails with ERANGE ("records X to Y are missing").  Returns
+ * 1 if the tree was changed (or, dry run, would be), 0 if the record was
+ * skipped (a control record, a MARK, FSYNC, a seq already applied, an
+ * xattr outside the user namespace), or -1 with errno set and a reason in
+ * cdp_apply_error().  After -1 the engine is still usable: the record was
+ * not applied, or only partly (a WRITE cut short by ENOSPC), and the next
+ * seq may follow it.
  */
 int	 cdp_apply_record(struct cdp_apply *, const struct cdp_record *rec);
+
+/*
+ * Leave a record out on purpose (cdp-replay --path: a name not selected):
+ * its seq counts as done, so the next one is no gap.  A STREAM_HDR is
+ * taken as by cdp_apply_record().  Returns 0, or -1 as cdp_apply_record()
+ * when records are missing before it.
+ */
+int	 cdp_apply_skip(struct cdp_apply *, const struct cdp_record *rec);
 
 /*
  * The last error: "seq 12, offset 4096: a/b: path goes through a symbolic

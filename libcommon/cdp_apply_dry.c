@@ -104,8 +104,13 @@ cdp_apply_dry_record(struct cdp_apply *a, const struct cdp_record *r)
 		return t;
 	if (r->path[0] == '\0')
 		return r->type == CDP_T_FSYNC ? 0 : 1;	/* the root */
-	if (sim_type(a, r->path, &t) == -1)
+	if (sim_type(a, r->path, &t) == -1) {
+		/* As the real run: no parent, nothing to remove. */
+		if (errno == ENOENT && (r->type == CDP_T_UNLINK ||
+		    r->type == CDP_T_RMDIR))
+			return 0;
 		return -1;
+	}
 	switch (r->type) {
 	case CDP_T_CREATE:
 	case CDP_T_SYMLINK:

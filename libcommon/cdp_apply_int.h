@@ -22,7 +22,7 @@ struct stream {
 	uint8_t		 uuid[16];
 	uint64_t	 applied;	/* last seq applied */
 	uint64_t	 loaded;	/* applied, says the saved state */
-	int		 checked;	/* first record after loaded checked */
+	uint64_t	 seen;		/* last seq applied or tried */
 };
 
 struct cached {

@@ -1,6 +1,11 @@
 /*
- * cdp_falloc.c: fallocate(2) modes as content, for filesystems without
- * them.
+ * cdp_falloc.c: fallocate(2) modes as content.
+ *
+ * A journal's FALLOCATE records content (zeros, bytes moved), never
+ * allocation, and its range is untrusted: a 3-byte file may come with a
+ * range of 2^62 bytes.  So the filesystem's fallocate() is used only for
+ * the modes that free space or move extents; every other mode is done as
+ * content, with work proportional to the file's real data at most.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,12 +24,18 @@
 #define FALLOC_FL_UNSHARE_RANGE	0x40
 #endif
 
-/* Write zeros over [off, end). */
+/*
+ * Zero [off, end), which lies within the file: a hole where the
+ * filesystem can punch one (no space used), written zeros otherwise.
+ */
 static int
 zero_range(int fd, off_t off, off_t end)
 {
 	static const uint8_t zeros[65536];
 
+	if (off >= end || fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+	    FALLOC_FL_KEEP_SIZE, off, end - off) == 0)
+		return 0;
 	while (off < end) {
 		size_t n = end - off < (off_t)sizeof(zeros) ?
 		    (size_t)(end - off) : sizeof(zeros);
@@ -108,12 +119,28 @@ cdp_falloc_emulate(int fd, uint32_t mode, off_t off, off_t end)
 			errno = off >= size ? EINVAL : EFBIG;
 			return -1;
 		}
+		/* Past the old size the bytes are zero already. */
 		if (ftruncate(fd, size + (end - off)) == -1 ||
 		    move_range(fd, off, end, size - off) == -1)
 			return -1;
-		return zero_range(fd, off, end);
+		return zero_range(fd, off, end < size ? end : size);
 	default:
 		errno = EINVAL;
 		return -1;
 	}
+}
+
+int
+cdp_falloc_apply(int fd, uint32_t mode, off_t off, off_t end)
+{
+	switch (mode) {
+	case FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE:
+	case FALLOC_FL_COLLAPSE_RANGE:
+	case FALLOC_FL_INSERT_RANGE:
+		/* Space freed or extents moved: nothing allocated. */
+		if (fallocate(fd, (int)mode, off, end - off) == 0)
+			return 0;
+		break;		/* not here, or not at this alignment */
+	}
+	return cdp_falloc_emulate(fd, mode, off, end);
 }

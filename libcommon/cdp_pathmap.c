@@ -1,8 +1,11 @@
 /*
  * cdp_pathmap.c: a chained hash table of paths.
  *
- * Moves are rare (a rename of a directory) and walk the whole table, which
- * keeps lookups, the common case, a single hash and compare.
+ * A move of a name with entries below it (a rename of a directory) walks
+ * the whole table, which keeps lookups, the common case, a single hash and
+ * compare.  To make the other moves (a rename of a file: most of them)
+ * cheap, a second table counts for each directory the entries below it;
+ * a move where both names count none walks nothing.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -22,6 +25,7 @@ struct cdp_pathmap {
 	struct entry	**b;
 	size_t		 nb;		/* buckets, a power of two */
 	size_t		 n;		/* entries */
+	struct cdp_pathmap *below;	/* directory: entries below it */
 };
 
 static uint64_t
@@ -36,8 +40,8 @@ hash(const char *s, size_t len)
 	return h;
 }
 
-struct cdp_pathmap *
-cdp_pathmap_new(void)
+static struct cdp_pathmap *
+table_new(void)
 {
 	struct cdp_pathmap *m;
 
@@ -46,6 +50,20 @@ cdp_pathmap_new(void)
 	m->nb = 256;
 	if ((m->b = calloc(m->nb, sizeof(*m->b))) == NULL) {
 		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+struct cdp_pathmap *
+cdp_pathmap_new(void)
+{
+	struct cdp_pathmap *m;
+
+	if ((m = table_new()) == NULL)
+		return NULL;
+	if ((m->below = table_new()) == NULL) {
+		cdp_pathmap_free(m);
 		return NULL;
 	}
 	return m;
@@ -91,6 +109,30 @@ grow(struct cdp_pathmap *m)
 	m->nb = n;
 }
 
+/*
+ * Add delta to the count of entries below each directory of path.  A
+ * count is never too low: on failure some may be too high, which costs
+ * a walk, no more.
+ */
+static int
+count_below(struct cdp_pathmap *m, const char *path, size_t len, int delta)
+{
+	size_t i;
+	int v;
+
+	if (m->below == NULL)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (path[i] != '/')
+			continue;
+		v = cdp_pathmap_get(m->below, path, i);
+		if (cdp_pathmap_set(m->below, path, i,
+		    (v < 0 ? 0 : v) + delta) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 int
 cdp_pathmap_set(struct cdp_pathmap *m, const char *path, size_t len,
     int value)
@@ -101,6 +143,9 @@ cdp_pathmap_set(struct cdp_pathmap *m, const char *path, size_t len,
 		(*s)->value = value;
 		return 0;
 	}
+	/* Counted first, so that a failure leaves no count too low. */
+	if (count_below(m, path, len, 1) == -1)
+		return -1;
 	if ((e = malloc(sizeof(*e) + len + 1)) == NULL)
 		return -1;
 	e->next = NULL;
@@ -128,6 +173,9 @@ cdp_pathmap_move(struct cdp_pathmap *m, const char *from, const char *to,
 	struct entry *moved = NULL, *e, **p, *next;
 	size_t i, flen = strlen(from), tlen = strlen(to);
 
+	if (cdp_pathmap_get(m->below, from, flen) <= 0 &&
+	    cdp_pathmap_get(m->below, to, tlen) <= 0)
+		return 0;	/* nothing below either */
 	/* Unlink the entries below either name. */
 	for (i = 0; i < m->nb; i++)
 		for (p = &m->b[i]; (e = *p) != NULL;) {
@@ -139,6 +187,8 @@ cdp_pathmap_move(struct cdp_pathmap *m, const char *from, const char *to,
 			}
 			*p = e->next;
 			m->n--;
+			/* Cannot fail: every count is there already. */
+			(void)count_below(m, e->key, e->len, -1);
 			if (bt && !exchange) {
 				free(e);
 				continue;
@@ -192,5 +242,6 @@ cdp_pathmap_free(struct cdp_pathmap *m)
 			free(e);
 		}
 	free(m->b);
+	cdp_pathmap_free(m->below);
 	free(m);
 }

@@ -6,7 +6,8 @@
 # and / are unchanged, the files that must (# file: PATH CONTENT) or must
 # not (# absent: PATH) be in DIR afterwards, and that --check reports the
 # same verdict without writing anything (# check-status: N where only the
-# filesystem can tell).  The messages themselves are
+# filesystem can tell).  "# args: ..." are options for both runs, "# setup:
+# ..." a command run first.  The messages themselves are
 # pinned in the .stdout.exact file.
 set -eu
 . "$CDP_ROOT/tests/e2e/lib.sh"
@@ -41,6 +42,7 @@ for c in "${cases[@]}"; do
 	# A limit of the filesystem only shows when written to.
 	want_check=$(sed -n 's/^# check-status: //p' "$c")
 	want_check=${want_check:-$want}
+	read -r -a args <<<"$(sed -n 's/^# args: //p' "$c")"
 	sed "s|VICTIM|$w/victim|g" "$c" | "$mk" "$w/j.cdpj"
 	setup=$(sed -n 's/^# setup: //p' "$c")
 	if [ -n "$setup" ]; then
@@ -52,14 +54,14 @@ for c in "${cases[@]}"; do
 
 	# --check: same verdict, nothing written.
 	rc=0
-	cdp-replay --check -C "$w/dir" "$w/j.cdpj" 2>"$w/check.err" || rc=$?
+	cdp-replay --check "${args[@]}" -C "$w/dir" "$w/j.cdpj" 2>"$w/check.err" || rc=$?
 	[ "$rc" -eq "$want_check" ] ||
 	    die "$name: --check: exit status $rc, want $want_check: $(cat "$w/check.err")"
 	[ "$(snap "$w/dir")" = "$dir_before" ] ||
 	    die "$name: --check changed DIR"
 
 	rc=0
-	cdp-replay -C "$w/dir" "$w/j.cdpj" 2>"$w/err" || rc=$?
+	cdp-replay "${args[@]}" -C "$w/dir" "$w/j.cdpj" 2>"$w/err" || rc=$?
 	[ "$rc" -eq "$want" ] ||
 	    die "$name: exit status $rc, want $want: $(cat "$w/err")"
 	if [ "$rc" -ne 0 ]; then
@@ -90,3 +92,27 @@ assert set(os.listxattr(sys.argv[1])) == {"user.ok"}, os.listxattr(sys.argv[1])'
     23-xattr-security/dir/f || die "23: xattrs other than user.ok"
 [ "$(od -An -c 45-huge-zero-range/dir/f | tr -d ' ')" = 'a\0\0' ] ||
     die "45: want a\\0\\0"
+# FALLOCATE: the content, and no space beyond what it needs (8 sectors:
+# one 4 KiB block; a 256 MiB reservation would be 524288).
+small()
+{
+	local f=$1 size=$2
+	[ "$(stat -c %s "$f")" = "$size" ] ||
+	    die "$f: size $(stat -c %s "$f"), want $size"
+	[ "$(stat -c %b "$f")" -le 64 ] ||
+	    die "$f: $(stat -c %b "$f") sectors allocated"
+}
+small 46-insert-range-huge/dir/f 268435460
+[ "$(head -c 4 46-insert-range-huge/dir/f | od -An -c | tr -d ' ')" = 'a\0\0\0' ] ||
+    die "46: f does not start a\\0"
+[ "$(tail -c 3 46-insert-range-huge/dir/f | od -An -c | tr -d ' ')" = '\0bc' ] ||
+    die "46: f does not end \\0bc"
+small 47-fallocate-no-space/dir/keep 3
+small 47-fallocate-no-space/dir/alloc 268435456
+small 47-fallocate-no-space/dir/zero 268435457
+small 47-fallocate-no-space/dir/zerokeep 3
+small 47-fallocate-no-space/dir/unshare 0
+[ "$(od -An -c 47-fallocate-no-space/dir/zerokeep | tr -d ' ')" = 'a\0\0' ] ||
+    die "47: zerokeep: want a\\0\\0"
+[ "$(head -c 3 47-fallocate-no-space/dir/zero | od -An -c | tr -d ' ')" = 'a\0\0' ] ||
+    die "47: zero: want a\\0\\0..."

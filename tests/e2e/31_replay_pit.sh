@@ -89,6 +89,44 @@ compare_trees want out
 + cdp-replay -C out <j.cdpj
 compare_trees want out
 expect_status 1 cdp-replay --fresh -C out j.cdpj
+# A stop point before what DIR holds cannot be reached: say so.
+expect_status 1 cdp-replay -C out --until-mark wednesday j.cdpj
+expect_status 1 cdp-replay -C out --until-seq 9 j.cdpj
+expect_status 1 cdp-replay -C out --until-time 2026-11-25T14:38:53Z j.cdpj
+expect_status 1 cdp-replay --check -C out --until-mark tuesday@1 j.cdpj
+compare_trees want out
+# The stop point where DIR is is no error.
++ cdp-replay -C out --until-seq 25 j.cdpj
+
+# Two journals with records missing between them.
+"$mk" g1.cdpj <<'J'
+hdr
+create 644 f
+write 0 f 111
+J
+"$mk" g2.cdpj <<'J'
+hdr
+seq 7
+write 0 f 777
+J
+rm -rf gap && mkdir gap
+expect_status 1 cdp-replay --check -C gap g1.cdpj g2.cdpj
+expect_status 1 cdp-replay -C gap g1.cdpj g2.cdpj
+[ "$(cat gap/f)" = 111 ] || die "gap: f is $(cat gap/f)"
+
+# One applier per DIR: a second one is refused while the first waits for
+# its journal on a FIFO; --check writes nothing and may run beside it.
+rm -rf lk && mkdir lk && mkfifo fifo
+cdp-replay -C lk fifo &
+pid=$!
+exec 3>fifo	# returns once the first has DIR locked and the FIFO open
+expect_status 1 cdp-replay -C lk g1.cdpj
++ cdp-replay --check -C lk g1.cdpj
+cat g1.cdpj >&3
+exec 3>&-
+wait "$pid" || die "the first cdp-replay failed"
+[ "$(cat lk/f)" = 111 ] || die "lk: f is $(cat lk/f)"
++ cdp-replay -C lk g1.cdpj
 rm -rf fresh && mkdir fresh
 + cdp-replay --fresh -C fresh --until-mark wednesday j.cdpj
 compare_trees mark2 fresh

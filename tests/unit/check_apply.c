@@ -5,10 +5,12 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 
@@ -254,6 +256,129 @@ START_TEST(test_apply_falloc_emulate)
 }
 END_TEST
 
+/* A gap is a gap also when no state was loaded; skipped seqs are none. */
+START_TEST(test_apply_gap_in_run)
+{
+	struct cdp_apply *a = cdp_apply_open(dir, CDP_APPLY_NOSTATE);
+	struct cdp_record *r;
+
+	hdr(a);
+	r = rec(CDP_T_CREATE, 1, "f", "");
+	r->mode = 0644;
+	ck_assert_int_eq(cdp_apply_record(a, r), 1);
+	ck_assert_int_eq(cdp_apply_skip(a, rec(CDP_T_CREATE, 2, "g", "")), 0);
+	ck_assert_int_eq(cdp_apply_record(a, rec(CDP_T_WRITE, 3, "f", "")), 1);
+	errno = 0;
+	ck_assert_int_eq(cdp_apply_record(a, rec(CDP_T_WRITE, 7, "f", "")), -1);
+	ck_assert_int_eq(errno, ERANGE);
+	ck_assert_str_eq(cdp_apply_error(a),
+	    "seq 7, offset 336: records 4 to 6 are missing");
+	errno = 0;
+	ck_assert_int_eq(cdp_apply_skip(a, rec(CDP_T_WRITE, 9, "f", "")), -1);
+	ck_assert_int_eq(errno, ERANGE);
+	/* After a failure the next seq follows it: one report. */
+	ck_assert_int_eq(cdp_apply_record(a, rec(CDP_T_WRITE, 10, "f", "")), 1);
+	ck_assert_uint_eq(cdp_apply_applied_seq(a, uuid), 10);
+	cdp_apply_close(a);
+}
+END_TEST
+
+/* One applier per directory; a dry run takes no lock. */
+START_TEST(test_apply_one_applier)
+{
+	struct cdp_apply *a = cdp_apply_open(dir, 0), *b, *d;
+	int fd;
+
+	ck_assert_ptr_nonnull(a);
+	errno = 0;
+	ck_assert_ptr_null(cdp_apply_open(dir, CDP_APPLY_NOSTATE));
+	ck_assert_int_eq(errno, EWOULDBLOCK);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), -1);
+	d = cdp_apply_open(dir, CDP_APPLY_DRYRUN);
+	ck_assert_ptr_nonnull(d);
+	cdp_apply_close(d);
+	cdp_apply_close(a);
+	b = cdp_apply_open(dir, 0);
+	ck_assert_ptr_nonnull(b);
+	cdp_apply_close(b);
+	ck_assert_int_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+	close(fd);
+}
+END_TEST
+
+/*
+ * What the engine does for each mode: content only, with no space
+ * beyond it, whatever the range.
+ */
+START_TEST(test_apply_falloc_apply_no_space)
+{
+	static const struct {
+		uint32_t mode;
+		off_t off, end, size;
+	} t[] = {
+		{ 0x00, 0, 64 << 20, 64 << 20 },
+		{ 0x01, 0, 64 << 20, 3 },
+		{ 0x10, 1, 64 << 20, 64 << 20 },
+		{ 0x11, 1, 64 << 20, 3 },
+		{ 0x20, 1, (64 << 20) + 1, (64 << 20) + 3 },
+		{ 0x40, 0, 64 << 20, 64 << 20 },
+		{ 0x41, 0, 64 << 20, 3 },
+	};
+	char p[512], got[4];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/f", dir);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		ck_assert_int_eq(write(fd, "abc", 3), 3);
+		ck_assert_int_eq(cdp_falloc_apply(fd, t[i].mode, t[i].off,
+		    t[i].end), 0);
+		ck_assert_int_eq(fstat(fd, &st), 0);
+		ck_assert_msg(st.st_size == t[i].size, "mode 0x%x: size %jd",
+		    t[i].mode, (intmax_t)st.st_size);
+		ck_assert_msg(st.st_blocks <= 64, "mode 0x%x: %jd blocks",
+		    t[i].mode, (intmax_t)st.st_blocks);
+		ck_assert_int_eq(pread(fd, got, 3, 0), 3);
+		if (t[i].mode & 0x30)
+			ck_assert_msg(memcmp(got, "a\0\0", 3) == 0,
+			    "mode 0x%x", t[i].mode);
+		else
+			ck_assert_msg(memcmp(got, "abc", 3) == 0,
+			    "mode 0x%x", t[i].mode);
+		close(fd);
+	}
+}
+END_TEST
+
+/* Moves of names with nothing below them, and what they leave alone. */
+START_TEST(test_apply_pathmap_move_leaf)
+{
+	struct cdp_pathmap *m = cdp_pathmap_new();
+
+	ck_assert_int_eq(cdp_pathmap_set(m, "d/f", 3, 1), 0);
+	ck_assert_int_eq(cdp_pathmap_set(m, "d/g/h", 5, 2), 0);
+	ck_assert_int_eq(cdp_pathmap_move(m, "d/f", "d/x", 0), 0);
+	ck_assert_int_eq(cdp_pathmap_get(m, "d/f", 3), 1);	/* by caller */
+	ck_assert_int_eq(cdp_pathmap_get(m, "d/g/h", 5), 2);
+	/* Below d/g until it moves away; then nothing is below it. */
+	ck_assert_int_eq(cdp_pathmap_move(m, "d/g", "e", 0), 0);
+	ck_assert_int_eq(cdp_pathmap_get(m, "e/h", 3), 2);
+	ck_assert_int_eq(cdp_pathmap_get(m, "d/g/h", 5), -1);
+	ck_assert_int_eq(cdp_pathmap_set(m, "d/g", 3, 3), 0);
+	ck_assert_int_eq(cdp_pathmap_move(m, "d/g", "e", 0), 0);
+	ck_assert_int_eq(cdp_pathmap_get(m, "e/h", 3), -1);
+	/* Back again, by exchange with a name that has nothing below. */
+	ck_assert_int_eq(cdp_pathmap_set(m, "e/h", 3, 4), 0);
+	ck_assert_int_eq(cdp_pathmap_move(m, "q", "e", 1), 0);
+	ck_assert_int_eq(cdp_pathmap_get(m, "q/h", 3), 4);
+	ck_assert_int_eq(cdp_pathmap_get(m, "e/h", 3), -1);
+	cdp_pathmap_free(m);
+}
+END_TEST
+
 static Suite *
 apply_suite(void)
 {
@@ -268,6 +393,10 @@ apply_suite(void)
 	tcase_add_test(tc, test_apply_dryrun_writes_nothing);
 	tcase_add_test(tc, test_apply_pathmap_move);
 	tcase_add_test(tc, test_apply_falloc_emulate);
+	tcase_add_test(tc, test_apply_gap_in_run);
+	tcase_add_test(tc, test_apply_one_applier);
+	tcase_add_test(tc, test_apply_falloc_apply_no_space);
+	tcase_add_test(tc, test_apply_pathmap_move_leaf);
 	suite_add_tcase(s, tc);
 	return s;
 }
