@@ -8,7 +8,10 @@
  *   committer  makes whatever was appended durable with one flush (group
  *              commit: the records that arrive during a flush go into the
  *              next one) and answers with an ACK on standard output;
- *   applier    (--apply) applies records to the replica once durable;
+ *   applier    (--apply) applies records to the replica once durable,
+ *              and records in the replica what it applied whenever it has
+ *              caught up, at least once a second, and right after any
+ *              record that must not be applied twice;
  *   folder     (--retain) now and then folds the segments older than the
  *              window into the base, at a lower priority.
  *
@@ -16,6 +19,8 @@
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
+
+#include <linux/falloc.h>
 
 #include <err.h>
 #include <errno.h>
@@ -52,6 +57,7 @@
 #define APPLY_PIPE_SIZE	(1024 * 1024)
 #define FOLD_EVERY_MIN_MS 250	/* look for old segments at most this often */
 #define FOLD_EVERY_MAX_MS 60000	/* and at least this often */
+#define APPLY_SYNC_MS	1000	/* --apply: record the state this often */
 
 struct opts {
 	poptContext	 pc;
@@ -82,6 +88,9 @@ struct recv {
 	int		 apipe[2];
 	const char	*apply_dir;
 	int		 apply_failed;
+	uint64_t	 forwarded;	/* records written to the pipe (mu) */
+	int		 apply_dirty;	/* applied since the last sync */
+	int64_t		 synced_at;
 
 	/* The base; --retain: the folder. */
 	struct cdp_fold	*fold;
@@ -205,9 +214,61 @@ committer(void *arg)
 }
 
 /*
+ * Whether applying x a second time changes the tree again: an exchange, or
+ * a range inserted into or collapsed out of a file.  The replica records
+ * right after such a record that it was applied.
+ */
+static int
+not_idempotent(const struct cdp_record *x)
+{
+	return (x->type == CDP_T_RENAME && (x->rflags & CDP_RENAME_EXCHANGE)) ||
+	    (x->type == CDP_T_FALLOCATE && (x->mode &
+	    (FALLOC_FL_COLLAPSE_RANGE | FALLOC_FL_INSERT_RANGE)));
+}
+
+/*
+ * Record in the replica the last seq applied (its data flushed first), so
+ * that a restart goes on from there.  0, or -1 after saying why.
+ */
+static int
+apply_sync(struct recv *r)
+{
+	if (cdp_apply_sync(r->ap) == -1) {
+		warnx("--apply: %s: %s", r->apply_dir, cdp_apply_error(r->ap));
+		return -1;
+	}
+	r->apply_dirty = 0;
+	r->synced_at = cdp_time_now();
+	return 0;
+}
+
+/* Apply one record.  0, or -1 after saying why. */
+static int
+apply_one(struct recv *r, const struct cdp_record *x)
+{
+	int rc;
+
+	if ((rc = cdp_apply_record(r->ap, x)) == -1) {
+		warnx("--apply: %s: %s", r->apply_dir, cdp_apply_error(r->ap));
+		return -1;
+	}
+	if (rc == 1)
+		r->apply_dirty = 1;
+	if (rc == 1 && not_idempotent(x))
+		return apply_sync(r);
+	if (r->apply_dirty &&
+	    cdp_time_now() - r->synced_at >= APPLY_SYNC_MS * 1000000LL)
+		return apply_sync(r);
+	return 0;
+}
+
+/*
  * The applier: reads the records main passes through a pipe, waits until
  * each is durable, and applies it.  A replica never runs ahead of the
- * store, so after a crash it never holds what the store lost.
+ * store, so after a crash it never holds what the store lost.  Before it
+ * waits (for input, or for a record to become durable) it records what it
+ * applied, so that a restart neither redoes much nor, above all, redoes a
+ * record that is not idempotent.
  */
 static void *
 applier(void *arg)
@@ -216,23 +277,36 @@ applier(void *arg)
 	struct recv *r = arg;
 	struct cdp_source *src;
 	struct cdp_reader *rd;
-	int rc;
+	uint64_t consumed = 0;
+	int rc, idle;
 
 	if ((src = cdp_source_fd(r->apipe[0], "apply")) == NULL ||
 	    (rd = cdp_reader_open(src, 0)) == NULL)
 		err(CDP_EXIT_FAIL, "--apply");
-	while ((rc = cdp_reader_next(rd, &a)) == 1) {
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		idle = consumed == r->forwarded;
+		pthread_mutex_unlock(&r->mu);
+		if (idle && r->apply_dirty && !r->apply_failed &&
+		    apply_sync(r) == -1)
+			r->apply_failed = 1;
+		if ((rc = cdp_reader_next(rd, &a)) != 1)
+			break;
+		consumed++;
+		pthread_mutex_lock(&r->mu);
+		idle = a.seq > r->durable && !r->failed;
+		pthread_mutex_unlock(&r->mu);
+		if (idle && r->apply_dirty && !r->apply_failed &&
+		    apply_sync(r) == -1)
+			r->apply_failed = 1;
 		pthread_mutex_lock(&r->mu);
 		while (a.seq > r->durable && !r->failed)
 			pthread_cond_wait(&r->cv, &r->mu);
 		pthread_mutex_unlock(&r->mu);
 		if (r->failed || r->apply_failed)
 			continue;
-		if (cdp_apply_record(r->ap, &a) == -1) {
-			warnx("--apply: %s: %s", r->apply_dir,
-			    cdp_apply_error(r->ap));
+		if (apply_one(r, &a) == -1)
 			r->apply_failed = 1;
-		}
 	}
 	if (rc == -1) {
 		warnx("--apply: %s", cdp_reader_error(rd));
@@ -270,17 +344,17 @@ apply_catch_up(struct recv *r, const struct opts *o)
 		err(CDP_EXIT_FAIL, "%s", o->store);
 	if ((rd = cdp_reader_open(src, 0)) == NULL)
 		err(CDP_EXIT_FAIL, "%s", o->store);
+	cdp_apply_set_source(r->ap, src);
 	while ((rc = cdp_reader_next(rd, &c)) == 1)
-		if (cdp_apply_record(r->ap, &c) == -1)
-			errx(CDP_EXIT_FAIL, "--apply: %s: %s", o->apply,
-			    cdp_apply_error(r->ap));
+		if (apply_one(r, &c) == -1)
+			exit(CDP_EXIT_FAIL);
 	if (rc == -1)
 		errx(CDP_EXIT_FAIL, "%s: %s", o->store, cdp_reader_error(rd));
+	cdp_apply_set_source(r->ap, NULL);
 	cdp_reader_close(rd);
 	cdp_source_close(src);
-	if (cdp_apply_sync(r->ap) == -1)
-		errx(CDP_EXIT_FAIL, "--apply: %s: %s", o->apply,
-		    cdp_apply_error(r->ap));
+	if (apply_sync(r) == -1)
+		exit(CDP_EXIT_FAIL);
 }
 
 static void
@@ -290,14 +364,26 @@ start_apply(struct recv *r, const struct opts *o, const struct cdp_record *hdr,
 	int e;
 
 	r->apply_dir = o->apply;
-	if ((r->ap = cdp_apply_open(o->apply, CDP_APPLY_MKPARENTS)) == NULL)
+	/*
+	 * No CDP_APPLY_MKPARENTS: the replica is what cdp-replay builds from
+	 * the store.  CDP_APPLY_FSYNC: a replica's state never claims a
+	 * record whose changes a power cut could still take away.
+	 */
+	if ((r->ap = cdp_apply_open(o->apply, CDP_APPLY_FSYNC)) == NULL) {
+		if (errno == EWOULDBLOCK)
+			errx(CDP_EXIT_FAIL, "--apply: %s: in use by another "
+			    "process (another cdp-recv --apply or a "
+			    "cdp-replay into it)", o->apply);
 		err(CDP_EXIT_FAIL, "--apply: %s", o->apply);
+	}
+	r->synced_at = cdp_time_now();
 	apply_catch_up(r, o);
 	if (pipe2(r->apipe, O_CLOEXEC) == -1)
 		err(CDP_EXIT_FAIL, "pipe");
 	(void)fcntl(r->apipe[1], F_SETPIPE_SZ, APPLY_PIPE_SIZE);
 	if (cdp_write_all(r->apipe[1], hdr->raw, hdr->raw_size) == -1)
 		err(CDP_EXIT_FAIL, "--apply");
+	r->forwarded = 1;
 	if ((e = pthread_create(tid, NULL, applier, r)) != 0)
 		errx(CDP_EXIT_FAIL, "pthread_create: %s", strerror(e));
 }
@@ -354,7 +440,9 @@ folder(void *arg)
 static void
 append(struct recv *r, const struct opts *o, const struct cdp_record *x)
 {
-	int warned = 0;
+	const uint8_t *hdr;
+	size_t hdr_len;
+	int warned = 0, put;
 
 	while (cdp_store_append(r->st, x, NULL) == -1) {
 		if (errno != ENOSPC && errno != EDQUOT)
@@ -368,14 +456,29 @@ append(struct recv *r, const struct opts *o, const struct cdp_record *x)
 	}
 	if (warned)
 		warnx("%s: space again, going on", o->store);
+	/* Even a dropped HEARTBEAT tells the time (last_time_ns). */
 	pthread_mutex_lock(&r->mu);
 	r->pending = 1;
-	pthread_cond_signal(&r->cv);
+	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
-	/* A failed replica stops; the store goes on. */
-	if (r->ap != NULL && !r->apply_failed &&
-	    cdp_write_all(r->apipe[1], x->raw, x->raw_size) == -1)
+	/*
+	 * The replica gets what the store holds, no more, no less: a
+	 * resumed section's header but no dropped record.  A failed replica
+	 * stops; the store goes on.
+	 */
+	put = cdp_store_last_put(r->st);
+	if (r->ap == NULL || r->apply_failed || put == CDP_STORE_PUT_NOTHING)
+		return;
+	hdr = cdp_store_header(r->st, &hdr_len);
+	if (((put & CDP_STORE_PUT_HDR) && cdp_write_all(r->apipe[1],
+	    hdr, hdr_len) == -1) ||
+	    cdp_write_all(r->apipe[1], x->raw, x->raw_size) == -1) {
 		r->apply_failed = 1;
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->forwarded += (put & CDP_STORE_PUT_HDR) ? 2 : 1;
+	pthread_mutex_unlock(&r->mu);
 }
 
 /* Receive until the end of input.  Returns the exit status. */

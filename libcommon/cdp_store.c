@@ -91,6 +91,8 @@ struct cdp_store {
 	int		 have_records;	/* a numbered record is stored */
 	int		 ended;
 	int64_t		 written_time;
+	int		 last_put;	/* CDP_STORE_PUT_*: the last append */
+	int		 hdr_put;	/* a header put, its record not yet */
 
 	uint64_t	 synced_first;	/* the last flush covered this segment */
 	uint64_t	 synced_size;	/* up to this size */
@@ -346,22 +348,47 @@ write_state(struct cdp_store *s, uint64_t seq, int64_t t)
 	return 0;
 }
 
+/* Whether the bytes of fd from off to end are all zero. */
+static int
+zero_tail(int fd, uint64_t off, uint64_t end)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+	size_t i;
+
+	while (off < end) {
+		n = pread(fd, buf, end - off < sizeof(buf) ? (size_t)(end - off) :
+		    sizeof(buf), (off_t)off);
+		if (n <= 0)
+			return 0;
+		for (i = 0; i < (size_t)n; i++)
+			if (buf[i] != 0)
+				return 0;
+		off += (uint64_t)n;
+	}
+	return 1;
+}
+
 /*
- * Read the last segment through the validating reader and cut off what
- * follows its last sound record.  Returns 1 if the segment holds a
- * STREAM_HDR (and is kept), 0 if it held nothing usable (and was removed),
- * -1 on error.
+ * Read the last segment through the validating reader and cut off a torn
+ * write at its end: a record cut short by the end of the file, or (a file
+ * system that grew the file before the data reached the disk) zeros up to
+ * the end.  Anything else is damage to records that may have been
+ * acknowledged: the store is refused, not repaired, unless it is a cache
+ * (CDP_STORE_NOSYNC), which any crash may leave in any state.  Returns 1
+ * if the segment holds a STREAM_HDR (and is kept), 0 if it held nothing
+ * but a torn write (and was removed), -1 on error.
  */
 static int
 recover_last(struct cdp_store *s)
 {
 	struct seg *sg = &s->segs[s->nsegs - 1];
-	char name[SEG_NAME_LEN + 1];
+	char name[SEG_NAME_LEN + 1], why[256] = "";
 	struct cdp_source *src;
 	struct cdp_reader *r;
 	struct cdp_record *rec;
 	uint64_t good = 0;
-	int fd, rc, hdr_seen = 0;
+	int fd, rc, hdr_seen = 0, torn;
 
 	seg_name(sg->first, name);
 	fd = openat(s->dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -381,8 +408,11 @@ recover_last(struct cdp_store *s)
 	}
 	while ((rc = cdp_reader_next(r, rec)) == 1) {
 		if (rec->type == CDP_T_STREAM_HDR) {
-			if (s->have_uuid && memcmp(rec->uuid, s->uuid, 16) != 0)
+			if (s->have_uuid && memcmp(rec->uuid, s->uuid, 16) != 0) {
+				snprintf(why, sizeof(why), "offset %" PRIu64
+				    ": a STREAM_HDR of another stream", good);
 				break;
+			}
 			if (!hdr_seen && s->hdr == NULL &&
 			    (s->hdr = malloc(rec->raw_size)) != NULL) {
 				memcpy(s->hdr, rec->raw, rec->raw_size);
@@ -401,18 +431,34 @@ recover_last(struct cdp_store *s)
 			s->written_time = rec->time_ns;
 		good = cdp_reader_offset(r);
 	}
-	if (rc == -1 || (rc == 1 && good < sg->size)) {
-		const char *why = rc == -1 ? cdp_reader_error(r) :
-		    "a header of another stream";
-
-		snprintf(s->notice, sizeof(s->notice),
-		    "%s/%s: cut off %" PRIu64 " bytes after offset %" PRIu64
-		    " (%s)", s->path, name, sg->size - good, good, why);
+	if (rc == 0)
+		good = cdp_reader_offset(r);	/* skipped unknown records too */
+	if (rc == -1)
+		snprintf(why, sizeof(why), "%s", cdp_reader_error(r));
+	torn = rc == 0 || (rc == -1 &&
+	    cdp_reader_errcode(r) == CDP_RE_TRUNCATED);
+	if (rc == -1 && !torn && zero_tail(fd, good, sg->size)) {
+		snprintf(why, sizeof(why), "offset %" PRIu64 ": zeros up to "
+		    "the end", good);
+		torn = 1;
 	}
 	cdp_reader_close(r);
 	cdp_source_close(src);
 	free(rec);
+	if (!torn && !(s->flags & CDP_STORE_NOSYNC)) {
+		close(fd);
+		errno = EBADMSG;
+		return FAIL(s, "%s/%s: %s: damaged, not a torn write, so "
+		    "nothing was cut off; the store needs attention (to go "
+		    "on without the records of this segment, move it out of "
+		    "%s by hand)", s->path, name, why, s->path);
+	}
+	if (good < sg->size)
+		snprintf(s->notice, sizeof(s->notice),
+		    "%s/%s: cut off %" PRIu64 " bytes after offset %" PRIu64
+		    " (%s)", s->path, name, sg->size - good, good, why);
 	if (!hdr_seen) {
+		/* Nothing but a torn STREAM_HDR (or an empty file). */
 		close(fd);
 		if (unlinkat(s->dirfd, name, 0) == -1)
 			return FAIL(s, "%s/%s: %s", s->path, name,
@@ -703,6 +749,7 @@ new_segment(struct cdp_store *s, uint64_t first)
 	s->cur_first = first;
 	s->cur_size = s->hdr_len;
 	s->dir_dirty = 1;
+	s->ended = 0;		/* the header starts a new section */
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
@@ -769,6 +816,7 @@ cdp_store_append(struct cdp_store *s, const struct cdp_record *rec,
 	int numbered = rec->seq != 0;
 	uint64_t at;
 
+	s->last_put = CDP_STORE_PUT_NOTHING;
 	if (s->broken) {
 		errno = EIO;
 		return -1;
@@ -804,7 +852,14 @@ cdp_store_append(struct cdp_store *s, const struct cdp_record *rec,
 		if (new_segment(s, s->next_seq) == -1)
 			return -1;
 	} else if (s->fd == -1 || (numbered &&
-	    s->cur_size >= s->segment_size)) {
+	    s->cur_size >= s->segment_size) || (numbered &&
+	    !s->have_records && rec->seq != s->cur_first)) {
+		/*
+		 * The last case: the segment holds only unnumbered records
+		 * (a STREAM_END) and is named for a seq this stream does not
+		 * start with; a segment is named by its first numbered
+		 * record, so that one starts a segment of its own.
+		 */
 		if (new_segment(s, numbered ? rec->seq : s->next_seq) == -1)
 			return -1;
 	} else if (s->ended) {
@@ -813,7 +868,11 @@ cdp_store_append(struct cdp_store *s, const struct cdp_record *rec,
 		/* A resumed section after STREAM_END starts with a header. */
 		if (put_bytes(s, s->hdr, s->hdr_len) == -1)
 			return -1;
+		pthread_mutex_lock(&s->mu);
 		s->ended = 0;
+		pthread_mutex_unlock(&s->mu);
+		/* Reported with the record, even if that is put on a retry. */
+		s->hdr_put = 1;
 	}
 	at = s->cur_size;
 	if (put_bytes(s, rec->raw, rec->raw_size) == -1)
@@ -832,7 +891,16 @@ cdp_store_append(struct cdp_store *s, const struct cdp_record *rec,
 	if (rec->time_ns > s->written_time)
 		s->written_time = rec->time_ns;
 	pthread_mutex_unlock(&s->mu);
+	s->last_put = CDP_STORE_PUT_RECORD |
+	    (s->hdr_put ? CDP_STORE_PUT_HDR : 0);
+	s->hdr_put = 0;
 	return 0;
+}
+
+int
+cdp_store_last_put(const struct cdp_store *s)
+{
+	return s->last_put;
 }
 
 int
@@ -982,7 +1050,7 @@ cdp_store_clear(struct cdp_store *s, uint64_t next_seq)
 		return FAIL(s, "%s/state: %s", s->path, strerror(errno));
 	}
 	s->nsegs = 0;
-	s->ended = 0;
+	s->ended = s->hdr_put = 0;
 	s->synced_first = s->synced_size = 0;
 	s->cur_first = s->cur_size = 0;
 	if (next_seq == 0) {

@@ -42,10 +42,14 @@ struct cdp_store_pos {
 
 /*
  * Open (and with CDP_STORE_CREATE create) the store at path, taking its
- * lock: EWOULDBLOCK if another process holds it.  A torn record at the end
- * of the last segment is cut off (see cdp_store_notice()).  On failure
- * returns NULL with errno set, and *why (if not NULL) points to a static
- * copy of the message.
+ * lock: EWOULDBLOCK if another process holds it.  A torn write at the end
+ * of the last segment (a record cut short by the end of the file, or zeros
+ * up to it) is cut off (see cdp_store_notice()), and a last segment that
+ * held nothing more is removed.  Other damage to the last segment is
+ * EBADMSG, and nothing is changed: those records may have been
+ * acknowledged.  (With CDP_STORE_NOSYNC, a cache, whatever follows the
+ * last sound record is cut off.)  On failure returns NULL with errno set,
+ * and *why (if not NULL) points to a static copy of the message.
  */
 struct cdp_store *cdp_store_open(const char *path, int flags,
 	    const char **why);
@@ -78,14 +82,27 @@ int	 cdp_store_begin(struct cdp_store *, const struct cdp_record *hdr);
 /*
  * Append a record as framed (rec->raw, rec->raw_size).  A numbered record
  * must have seq next_seq (any seq >= 1 while the store holds no record);
- * EINVAL otherwise.  HEARTBEAT records before the first segment, and a
- * repeated STREAM_END, are dropped.  On failure (ENOSPC, EIO) nothing of
+ * EINVAL otherwise.  HEARTBEAT records before the first segment or after
+ * STREAM_END, and a repeated STREAM_END, are dropped.  On failure (ENOSPC, EIO) nothing of
  * the record stays in the store, and the call may be repeated.  A dropped
  * HEARTBEAT still counts for cdp_store_durable_time().  pos, if
  * not NULL, says where the record went (unchanged when it was dropped).
  */
 int	 cdp_store_append(struct cdp_store *, const struct cdp_record *rec,
 	    struct cdp_store_pos *pos);
+
+/*
+ * What the last cdp_store_append() put in the store: 0 (nothing: the
+ * record was dropped, or the call failed), or CDP_STORE_PUT_RECORD, with
+ * CDP_STORE_PUT_HDR when the stream's STREAM_HDR went before it (a
+ * section resumed after STREAM_END; not the header a new segment starts
+ * with).  For a consumer that must see the records just as a reader of
+ * the store will, such as cdp-recv --apply.
+ */
+#define CDP_STORE_PUT_NOTHING	0
+#define CDP_STORE_PUT_RECORD	0x1
+#define CDP_STORE_PUT_HDR	0x2
+int	 cdp_store_last_put(const struct cdp_store *);
 
 /*
  * Make every record appended so far durable (unless CDP_STORE_NOSYNC),

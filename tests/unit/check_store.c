@@ -231,6 +231,145 @@ START_TEST(test_store_segments)
 }
 END_TEST
 
+/* Flip one byte of the store's first segment. */
+static void
+flip(off_t off)
+{
+	char seg[128];
+	uint8_t b;
+	int fd;
+
+	snprintf(seg, sizeof(seg), "%s/00000000000000000001.cdpj", dir);
+	ck_assert_int_ne(fd = open(seg, O_RDWR), -1);
+	ck_assert_int_eq(pread(fd, &b, 1, off), 1);
+	b ^= 0x40;
+	ck_assert_int_eq(pwrite(fd, &b, 1, off), 1);
+	close(fd);
+}
+
+START_TEST(test_store_damaged)
+{
+	off_t offs[2] = { 10, 0 }, before;
+	char seg[128];
+	struct stat st;
+	const char *why;
+	int i;
+
+	/* A byte in the STREAM_HDR, then one in the payload of record 5. */
+	offs[1] = (off_t)(recs[0].raw_size + 4 * recs[1].raw_size + 100);
+	snprintf(seg, sizeof(seg), "%s/00000000000000000001.cdpj", dir);
+	for (i = 0; i < 2; i++) {
+		cdp_store_close(fill(1, 11));
+		ck_assert_int_eq(stat(seg, &st), 0);
+		before = st.st_size;
+		flip(offs[i]);
+		errno = 0;
+		ck_assert_ptr_null(cdp_store_open(dir, 0, &why));
+		ck_assert_int_eq(errno, EBADMSG);
+		ck_assert_msg(strstr(why, "damaged") != NULL &&
+		    strstr(why, "00000000000000000001.cdpj") != NULL,
+		    "why: %s", why);
+		/* Nothing cut off, nothing removed. */
+		ck_assert_int_eq(stat(seg, &st), 0);
+		ck_assert_int_eq(st.st_size, before);
+		flip(offs[i]);
+		cdp_store_close(cdp_store_open(dir, 0, NULL));
+		ck_assert_int_eq(stat(seg, &st), 0);
+		ck_assert_int_eq(st.st_size, before);
+		ck_assert_int_eq(unlink(seg), 0);
+	}
+}
+END_TEST
+
+START_TEST(test_store_unnumbered_first)
+{
+	const char *why;
+	struct cdp_store *s = cdp_store_open(dir, CDP_STORE_CREATE, &why);
+	uint64_t *first;
+	size_t n;
+
+	/* A STREAM_END first, then a stream that starts at seq 5. */
+	ck_assert_int_eq(cdp_store_begin(s, &recs[0]), 0);
+	ck_assert_int_eq(cdp_store_append(s, &recs[NREC + 1], NULL), 0);
+	ck_assert_int_eq(cdp_store_append(s, &recs[5], NULL), 0);
+	ck_assert_int_eq(cdp_store_last_put(s), CDP_STORE_PUT_RECORD);
+	ck_assert_int_eq(cdp_store_append(s, &recs[6], NULL), 0);
+	ck_assert_int_eq(cdp_store_last_put(s), CDP_STORE_PUT_RECORD);
+	ck_assert_int_eq(cdp_store_commit(s, 1), 0);
+	/* The segment holding seq 5 is named 5, not 1. */
+	ck_assert_int_eq(cdp_store_segments(s, &first, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(first[0], 1);
+	ck_assert_uint_eq(first[1], 5);
+	free(first);
+	ck_assert_int_eq(cdp_store_drop_through(s, 5), 0);
+	ck_assert_int_eq(cdp_store_segments(s, &first, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(first[0], 5);
+	free(first);
+	ck_assert_int_eq(cdp_store_close(s), 0);
+	s = cdp_store_open(dir, 0, &why);
+	ck_assert_msg(s != NULL, "open: %s", why);
+	ck_assert_uint_eq(cdp_store_next_seq(s), 7);
+	cdp_store_close(s);
+}
+END_TEST
+
+/*
+ * Append, after the stream's STREAM_END, a record numbered seq.  Its raw
+ * bytes say seq 1: only what the store reports is looked at, not what a
+ * reader would make of the store.  Returns cdp_store_last_put().
+ */
+static int
+append_more(struct cdp_store *s, uint64_t seq)
+{
+	struct cdp_record more = recs[1];
+
+	more.seq = seq;
+	ck_assert_int_eq(cdp_store_append(s, &more, NULL), 0);
+	return cdp_store_last_put(s);
+}
+
+START_TEST(test_store_last_put)
+{
+	struct cdp_store *s = fill(1, NREC + 2);
+
+	ck_assert_int_eq(cdp_store_last_put(s), CDP_STORE_PUT_RECORD);
+	ck_assert_int_eq(cdp_store_ended(s), 1);
+	/* Dropped after STREAM_END: a second STREAM_END. */
+	ck_assert_int_eq(cdp_store_append(s, &recs[NREC + 1], NULL), 0);
+	ck_assert_int_eq(cdp_store_last_put(s), CDP_STORE_PUT_NOTHING);
+	/* A resumed section: the header goes first. */
+	ck_assert_int_eq(append_more(s, NREC + 1),
+	    CDP_STORE_PUT_HDR | CDP_STORE_PUT_RECORD);
+	ck_assert_int_eq(cdp_store_ended(s), 0);
+	ck_assert_int_eq(append_more(s, NREC + 2), CDP_STORE_PUT_RECORD);
+	cdp_store_close(s);
+}
+END_TEST
+
+START_TEST(test_store_end_then_new_segment)
+{
+	const char *why;
+	struct cdp_store *s = cdp_store_open(dir, CDP_STORE_CREATE, &why);
+	int i;
+
+	cdp_store_set_segment_size(s, 4096);
+	ck_assert_int_eq(cdp_store_begin(s, &recs[0]), 0);
+	for (i = 1; i < NREC + 2; i++)
+		ck_assert_int_eq(cdp_store_append(s, &recs[i], NULL), 0);
+	ck_assert_int_eq(cdp_store_ended(s), 1);
+	/*
+	 * The next record starts a segment, whose header starts a section:
+	 * the stream is no longer ended, and no second header follows.
+	 */
+	ck_assert_int_eq(append_more(s, NREC + 1), CDP_STORE_PUT_RECORD);
+	ck_assert_int_eq(cdp_store_ended(s), 0);
+	ck_assert_int_eq(append_more(s, NREC + 2), CDP_STORE_PUT_RECORD);
+	cdp_store_close(s);
+}
+END_TEST
+
 START_TEST(test_spool_bounded)
 {
 	struct cdp_spool_rec info;
@@ -290,6 +429,10 @@ store_suite(void)
 	tcase_add_test(tc, test_store_lock);
 	tcase_add_test(tc, test_store_order);
 	tcase_add_test(tc, test_store_segments);
+	tcase_add_test(tc, test_store_damaged);
+	tcase_add_test(tc, test_store_unnumbered_first);
+	tcase_add_test(tc, test_store_last_put);
+	tcase_add_test(tc, test_store_end_then_new_segment);
 	tcase_add_test(tc, test_spool_bounded);
 	suite_add_tcase(s, tc);
 	return s;
