@@ -56,7 +56,7 @@ struct cdp_store {
 	int		 lockfd;
 	uint64_t	 segment_size;
 
-	pthread_mutex_t	 mu;		/* everything below */
+	pthread_mutex_t	 mu;		/* everything below; taken after wmu */
 	pthread_mutex_t	 commit_mu;	/* one commit at a time */
 
 	int		 have_uuid;
@@ -720,9 +720,12 @@ new_segment(struct cdp_store *s, uint64_t first)
 		unlinkat(s->dirfd, name, 0);
 		return -1;
 	}
+	/* Lock order: wmu, then mu (as cdp_store_commit() takes them). */
+	pthread_mutex_lock(&s->wmu);
 	pthread_mutex_lock(&s->mu);
 	if (segs_push(s, first, s->hdr_len) == -1) {
 		pthread_mutex_unlock(&s->mu);
+		pthread_mutex_unlock(&s->wmu);
 		close(fd);
 		unlinkat(s->dirfd, name, 0);
 		return FAIL(s, "%s", strerror(errno));
@@ -742,15 +745,14 @@ new_segment(struct cdp_store *s, uint64_t first)
 		if (s->nretired < s->retcap)
 			s->retired[s->nretired++] = s->fd;
 	}
-	pthread_mutex_lock(&s->wmu);
 	s->fd = fd;
 	s->written = s->hdr_len;
-	pthread_mutex_unlock(&s->wmu);
 	s->cur_first = first;
 	s->cur_size = s->hdr_len;
 	s->dir_dirty = 1;
 	s->ended = 0;		/* the header starts a new section */
 	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->wmu);
 	return 0;
 }
 
@@ -1025,6 +1027,8 @@ cdp_store_clear(struct cdp_store *s, uint64_t next_seq)
 	char name[SEG_NAME_LEN + 1];
 	size_t i;
 
+	/* Lock order: wmu, then mu (as cdp_store_commit() takes them). */
+	pthread_mutex_lock(&s->wmu);
 	pthread_mutex_lock(&s->mu);
 	for (i = 0; i < s->nretired; i++)
 		close(s->retired[i]);
@@ -1032,7 +1036,6 @@ cdp_store_clear(struct cdp_store *s, uint64_t next_seq)
 	if (s->fd != -1)
 		close(s->fd);
 	s->fd = -1;
-	pthread_mutex_lock(&s->wmu);
 	s->wlen = 0;
 	s->written = 0;
 	pthread_mutex_unlock(&s->wmu);
