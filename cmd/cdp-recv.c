@@ -95,7 +95,7 @@ struct recv {
 	/* The base; --retain: the folder. */
 	struct cdp_fold	*fold;
 	int64_t		 retain_ns;
-	volatile int	 fold_stop;
+	volatile int	 fold_stop;	/* __atomic: read unlocked */
 	pthread_t	 ftid;
 };
 
@@ -406,7 +406,7 @@ folder(void *arg)
 		every = FOLD_EVERY_MAX_MS;
 	/* Receiving and acknowledging come first. */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
-	while (!r->fold_stop) {
+	while (!__atomic_load_n(&r->fold_stop, __ATOMIC_ACQUIRE)) {
 		struct timespec until;
 
 		rc = cdp_fold_run(r->fold, cdp_time_now() - r->retain_ns,
@@ -428,7 +428,7 @@ folder(void *arg)
 			until.tv_nsec -= 1000000000;
 		}
 		pthread_mutex_lock(&r->mu);
-		while (!r->fold_stop &&
+		while (!__atomic_load_n(&r->fold_stop, __ATOMIC_ACQUIRE) &&
 		    pthread_cond_timedwait(&r->cv, &r->mu, &until) == 0)
 			;
 		pthread_mutex_unlock(&r->mu);
@@ -567,7 +567,7 @@ main(int argc, const char **argv)
 
 	pthread_mutex_lock(&r.mu);
 	r.done = 1;
-	r.fold_stop = 1;
+	__atomic_store_n(&r.fold_stop, 1, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&r.cv);
 	pthread_mutex_unlock(&r.mu);
 	pthread_join(ctid, NULL);

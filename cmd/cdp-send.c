@@ -763,9 +763,18 @@ replicate(struct opts *o)
 	cdp_ticker_stop(tick);
 	if (o->progress)
 		fputc('\n', stderr);
-	/* After a failure the input thread may still be running. */
-	if (r == 1)
-		cdp_spool_close(s.sp);
+	/*
+	 * After a failure the input thread may still be running (blocked
+	 * on its input or on a full spool) and using s, *s.hdr and *o, all
+	 * of which returning would free or pop: end the process here.
+	 */
+	if (r != 1) {
+		pthread_detach(in_tid);
+		if (s.tmp_spool != NULL)
+			cdp_spool_remove_tmp(s.tmp_spool);
+		exit(status);
+	}
+	cdp_spool_close(s.sp);
 	if (s.tmp_spool != NULL)
 		cdp_spool_remove_tmp(s.tmp_spool);
 	free(s.tmp_spool);

@@ -110,7 +110,7 @@ struct tfs {
 	uint64_t	 init_unique;	/* the INIT request (see io_read) */
 	uint32_t	 init_flags;	/* what the kernel offered in it */
 	int		 init_seen;
-	volatile int	 stop;		/* the service thread should end */
+	int		 stop;		/* the service thread ends (__atomic) */
 };
 
 /* The output side. */
@@ -1493,7 +1493,7 @@ service(void *arg)
 	struct pollfd pfd = { .fd = fs->a->lfd, .events = POLLIN };
 	int cfd;
 
-	while (!fs->stop) {
+	while (!__atomic_load_n(&fs->stop, __ATOMIC_ACQUIRE)) {
 		poll(&pfd, 1, POLL_MS);
 		pthread_mutex_lock(&fs->out_m);
 		while ((cfd = cdp_control_accept(fs->a->lfd, name)) != -1 ||
@@ -1722,7 +1722,7 @@ tap_fuse_run(struct tap_fuse_args *a)
 			rc = CDP_EXIT_FAIL;
 		fuse_loop_cfg_destroy(cfg);
 	}
-	fs.stop = 1;
+	__atomic_store_n(&fs.stop, 1, __ATOMIC_RELEASE);
 	pthread_join(th, NULL);
 out_signals:
 	fuse_remove_signal_handlers(se);

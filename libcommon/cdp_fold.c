@@ -64,7 +64,7 @@ struct cdp_fold {
 	struct cdp_writer *w;
 	struct cdp_record scratch;
 	int64_t		 stamp;
-	const volatile int *stop;
+	const volatile int *stop;	/* set by another thread: __atomic */
 
 	char		 err[1024];
 };
@@ -212,7 +212,8 @@ each_record(struct cdp_fold *f, int fd, const char *name, each_fn fn,
 		return fail(f, "%s/%s: %s", f->path, name, strerror(errno));
 	}
 	while ((rc = cdp_reader_next(rd, &rec)) == 1) {
-		if (f->stop != NULL && *f->stop) {
+		if (f->stop != NULL &&
+		    __atomic_load_n(f->stop, __ATOMIC_ACQUIRE)) {
 			errno = ECANCELED;
 			rc = fail(f, "cancelled");
 			break;
@@ -402,7 +403,7 @@ emit(void *arg, const struct cdp_record *rec)
 {
 	struct cdp_fold *f = arg;
 
-	if (f->stop != NULL && *f->stop) {
+	if (f->stop != NULL && __atomic_load_n(f->stop, __ATOMIC_ACQUIRE)) {
 		errno = ECANCELED;
 		return -1;
 	}

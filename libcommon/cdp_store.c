@@ -314,9 +314,15 @@ cdp_store_read_state(const char *path, uint8_t uuid[16],
 	return rc;
 }
 
-/* Write the state file: temporary name, flush, rename, flush the dir. */
+/*
+ * Write the state file: temporary name, flush, rename, flush the dir.
+ * first_seq and ended are the caller's snapshot, taken under mu: segs[]
+ * and ended change in the appending thread (segs_push() may move segs)
+ * and in cdp_store_drop_through() while the committer is here.
+ */
 static int
-write_state(struct cdp_store *s, uint64_t seq, int64_t t)
+write_state(struct cdp_store *s, uint64_t seq, int64_t t, uint64_t first_seq,
+    int ended)
 {
 	char u[CDP_UUID_STRLEN], buf[512];
 	int fd, n;
@@ -327,7 +333,7 @@ write_state(struct cdp_store *s, uint64_t seq, int64_t t)
 	n = snprintf(buf, sizeof(buf),
 	    "uuid %s\ndurable_seq %" PRIu64 "\nlast_time_ns %" PRId64
 	    "\nfirst_seq %" PRIu64 "\nended %d\n", u, seq, t,
-	    s->nsegs > 0 ? s->segs[0].first : seq + 1, s->ended);
+	    first_seq != 0 ? first_seq : seq + 1, ended);
 	fd = openat(s->dirfd, ".state.tmp", O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1)
@@ -908,11 +914,12 @@ cdp_store_last_put(const struct cdp_store *s)
 int
 cdp_store_commit(struct cdp_store *s, int force)
 {
-	uint64_t seq, first = 0, size = 0;
+	uint64_t seq, first = 0, size = 0, first_seq;
 	int64_t t, now;
-	int fd, dir, rc = 0;
+	int fd, dir, ended, rc = 0;
 	size_t i;
 
+	/* Lock order: commit_mu, then wmu, then mu. */
 	pthread_mutex_lock(&s->commit_mu);
 	/* What was gathered goes to the file first; a full disk waits. */
 	pthread_mutex_lock(&s->wmu);
@@ -936,6 +943,9 @@ cdp_store_commit(struct cdp_store *s, int force)
 	t = s->written_time;
 	dir = s->dir_dirty;
 	s->dir_dirty = 0;
+	/* For write_state(), consistent with seq. */
+	first_seq = s->nsegs > 0 ? s->segs[0].first : 0;
+	ended = s->ended;
 	pthread_mutex_unlock(&s->mu);
 	pthread_mutex_unlock(&s->wmu);
 
@@ -966,7 +976,8 @@ cdp_store_commit(struct cdp_store *s, int force)
 	    (s->durable_seq != s->state_seq ||
 	    s->durable_time != s->state_time || force)) {
 		s->state_at = now;
-		rc = write_state(s, s->durable_seq, s->durable_time);
+		rc = write_state(s, s->durable_seq, s->durable_time,
+		    first_seq, ended);
 	}
 	pthread_mutex_unlock(&s->commit_mu);
 	return rc;
