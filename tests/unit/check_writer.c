@@ -28,6 +28,7 @@
 #include "cdp_record.h"
 #include "cdp_source.h"
 #include "cdp_writer.h"
+#include "unit_record.h"
 
 #define TIME0	1764081524000000000LL	/* 2025-11-25T14:38:44Z */
 
@@ -161,83 +162,6 @@ must_understand(uint16_t t)
 		return 0;
 	default:
 		return (t & 0xff00) == 0x0100 || (t & 0xff00) == 0x0200;
-	}
-}
-
-/* Compare the payload fields that mean something for want->type. */
-static void
-rec_compare(const struct cdp_record *want, const struct cdp_record *got)
-{
-	ck_assert_uint_eq(got->type, want->type);
-	switch (want->type) {
-	case CDP_T_ACK:
-	case CDP_T_RESUME:
-		ck_assert_mem_eq(got->uuid, want->uuid, 16);
-		ck_assert_uint_eq(got->u64, want->u64);
-		break;
-	case CDP_T_MARK:
-		ck_assert_uint_eq(got->rflags, want->rflags);
-		ck_assert_str_eq(got->name, want->name);
-		break;
-	case CDP_T_CREATE:
-	case CDP_T_MKDIR:
-		ck_assert_uint_eq(got->mode, want->mode);
-		ck_assert_str_eq(got->path, want->path);
-		break;
-	case CDP_T_SYMLINK:
-	case CDP_T_LINK:
-		ck_assert_str_eq(got->path, want->path);
-		ck_assert_str_eq(got->path2, want->path2);
-		break;
-	case CDP_T_RENAME:
-		ck_assert_uint_eq(got->rflags, want->rflags);
-		ck_assert_str_eq(got->path, want->path);
-		ck_assert_str_eq(got->path2, want->path2);
-		break;
-	case CDP_T_UNLINK:
-	case CDP_T_RMDIR:
-		ck_assert_str_eq(got->path, want->path);
-		break;
-	case CDP_T_SETATTR:
-		ck_assert_uint_eq(got->rflags, want->rflags);
-		ck_assert_uint_eq(got->mode, want->mode);
-		ck_assert_uint_eq(got->uid, want->uid);
-		ck_assert_uint_eq(got->gid, want->gid);
-		ck_assert_int_eq(got->atime_ns, want->atime_ns);
-		ck_assert_int_eq(got->mtime_ns, want->mtime_ns);
-		ck_assert_str_eq(got->path, want->path);
-		break;
-	case CDP_T_SETXATTR:
-	case CDP_T_WRITE:
-		if (want->type == CDP_T_SETXATTR)
-			ck_assert_str_eq(got->name, want->name);
-		else
-			ck_assert_uint_eq(got->off, want->off);
-		ck_assert_str_eq(got->path, want->path);
-		ck_assert_uint_eq(got->data_len, want->data_len);
-		ck_assert_int_eq(memcmp(got->data, want->data,
-		    want->data_len), 0);
-		break;
-	case CDP_T_REMOVEXATTR:
-		ck_assert_str_eq(got->path, want->path);
-		ck_assert_str_eq(got->name, want->name);
-		break;
-	case CDP_T_TRUNCATE:
-		ck_assert_uint_eq(got->off, want->off);
-		ck_assert_str_eq(got->path, want->path);
-		break;
-	case CDP_T_FALLOCATE:
-		ck_assert_uint_eq(got->mode, want->mode);
-		ck_assert_uint_eq(got->off, want->off);
-		ck_assert_uint_eq(got->len, want->len);
-		ck_assert_str_eq(got->path, want->path);
-		break;
-	case CDP_T_FSYNC:
-		ck_assert_uint_eq(got->rflags, want->rflags);
-		ck_assert_str_eq(got->path, want->path);
-		break;
-	default:
-		break;
 	}
 }
 
