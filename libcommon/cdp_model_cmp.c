@@ -350,17 +350,12 @@ compare_dir(struct cmp *c, struct node *a, int fb, char *path, size_t plen)
 		int order = i == na ? 1 : j == nb.n ? -1 :
 		    strcmp(da[i]->name, nb.v[j]);
 		const char *name = order <= 0 ? da[i]->name : nb.v[j];
-		size_t len = strlen(name), nlen;
+		size_t nlen;
 
-		if (plen + 1 + len > CDP_PATH_MAX) {
-			errno = ENAMETOOLONG;
+		if (cdp_tree_path_push(path, plen, name, &nlen) == -1) {
 			rc = trouble(c, path);
 			break;
 		}
-		nlen = plen == 0 ? len : plen + 1 + len;
-		if (plen != 0)
-			path[plen] = '/';
-		memcpy(path + (plen == 0 ? 0 : plen + 1), name, len + 1);
 		if (order < 0)
 			diff(c, path, CDP_TREE_ONLY_A, NULL, NULL);
 		else if (order > 0)

@@ -57,6 +57,22 @@ cdp_tree_names_free(struct cdp_tree_names *n)
 }
 
 int
+cdp_tree_path_push(char *path, size_t plen, const char *name, size_t *nlen)
+{
+	size_t len = strlen(name);
+
+	if (plen + 1 + len > CDP_PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (plen != 0)
+		path[plen++] = '/';
+	memcpy(path + plen, name, len + 1);
+	*nlen = plen + len;
+	return 0;
+}
+
+int
 cdp_tree_names_read(int fd, struct cdp_tree_names *n)
 {
 	struct dirent *de;
@@ -315,17 +331,12 @@ compare_dir(struct cmp *c, int fa, int fb, char *path, size_t plen)
 		int order = i == na.n ? 1 : j == nb.n ? -1 :
 		    strcmp(na.v[i], nb.v[j]);
 		const char *name = order <= 0 ? na.v[i] : nb.v[j];
-		size_t len = strlen(name), nlen;
+		size_t nlen;
 
-		if (plen + 1 + len > CDP_PATH_MAX) {
-			errno = ENAMETOOLONG;
+		if (cdp_tree_path_push(path, plen, name, &nlen) == -1) {
 			rc = trouble(c, path);
 			break;
 		}
-		nlen = plen == 0 ? len : plen + 1 + len;
-		if (plen != 0)
-			path[plen] = '/';
-		memcpy(path + (plen == 0 ? 0 : plen + 1), name, len + 1);
 		if (order < 0)
 			diff(c, path, CDP_TREE_ONLY_A, NULL, NULL);
 		else if (order > 0)

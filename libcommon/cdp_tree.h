@@ -76,4 +76,12 @@ int	 cdp_tree_remove(const char *dir);
  */
 int	 cdp_tree_tmpdir(const char *prefix, char *buf, size_t size);
 
+/*
+ * Append name to the relative path in path[0..plen) (with a '/' unless
+ * plen is 0), within CDP_PATH_MAX + 1 bytes.  Returns 0 and the new length
+ * in *nlen, or -1 with errno ENAMETOOLONG and path unchanged.
+ */
+int	 cdp_tree_path_push(char *path, size_t plen, const char *name,
+	    size_t *nlen);
+
 #endif
