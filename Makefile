@@ -20,7 +20,7 @@ CFLAGS	?= $(OPT)
 CPPFLAGS += -D_GNU_SOURCE -Ilibcommon -Icmd
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP
 
-PKGS_COMMON = popt libarchive zlib libdeflate libpcap libxxhash
+PKGS_COMMON = popt libarchive zlib libdeflate libpcap libxxhash libcurl
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
@@ -62,6 +62,11 @@ cdp-%: cmd/cdp-%.o $(CLI_OBJ) $(LIB)
 TAP_FUSE_OBJ = cmd/tap_fuse.o
 cdp-tap: cmd/cdp-tap.o $(TAP_FUSE_OBJ) $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_FUSE_OBJ) $(CLI_OBJ) $(LIB) $(LIBS_$@) $(LIBS_COMMON)
+
+# cdp-recv's uploader to a bucket (an s3:// STORE), linked only into it.
+RECV_UPLOAD_OBJ = cmd/recv_upload.o
+cdp-recv: cmd/cdp-recv.o $(RECV_UPLOAD_OBJ) $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(RECV_UPLOAD_OBJ) $(CLI_OBJ) $(LIB) $(LIBS_$@) $(LIBS_COMMON)
 
 # The preload shim is built position-independent and without libcommon's
 # heavier dependencies; it links only what it names.
@@ -112,7 +117,9 @@ lint:
 	    grep -v '^mandoc: outdated mandoc.db lacks '); \
 	rm -rf $(LINT_TMP); \
 	if [ -n "$$out" ]; then echo "$$out"; echo "lint: mandoc found problems"; exit 1; fi
-	@shellcheck -s bash $(BASHCOMP) tests/e2e/run tests/e2e/lib.sh scripts/*.sh
+	@shellcheck -s bash $(BASHCOMP) tests/e2e/run tests/e2e/*_lib.sh \
+	    tests/e2e/lib.sh scripts/*.sh
+	@shellcheck -s bash -e SC1091 bench/*.sh
 	@echo "lint: man pages and shell scripts clean"
 
 install: all

@@ -54,8 +54,8 @@ fio_val()
 
 best()
 {
-	local b=0 i v
-	for i in 1 2; do
+	local b=0 v
+	for _ in 1 2; do
 		v=$(fio_val "$@")
 		v=${v%.*}
 		[ "$v" -gt "$b" ] && b=$v

@@ -36,7 +36,7 @@ tar -cf "$t/src.tar" -C "$t/src" .
 # a fresh $t/out.
 best()
 {
-	local b= i s e
+	local b='' i s e
 	for ((i = 0; i < runs; i++)); do
 		rm -rf "$t/out" && mkdir "$t/out"
 		sync

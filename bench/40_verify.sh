@@ -17,7 +17,7 @@ export TMPDIR=$t
 
 best()
 {
-	local b= i s e
+	local b='' i s e
 	for ((i = 0; i < runs; i++)); do
 		s=$(date +%s.%N)
 		"$@" >/dev/null

@@ -42,7 +42,7 @@ goal() {
 
 # local
 ours=() ref=()
-for i in 1 2; do
+for _ in 1 2; do
 	rm -rf store f && sync
 	t0=$(now); cdp-send -i random.cdpj store; t1=$(now)
 	ours+=("$(sub "$t1" "$t0")")
@@ -58,7 +58,7 @@ rm -rf store f
 start_sshd >/dev/null 2>&1 || { echo "50_sendrecv: no sshd" >&2; exit 1; }
 ssh_run() { $CDP_SSH 127.0.0.1 "$@"; }
 ours=() ref=() zours=() zref=()
-for i in 1 2; do
+for _ in 1 2; do
 	rm -rf store zstore
 	t0=$(now); cdp-send -e "$CDP_SSH" -i random.cdpj "127.0.0.1:$PWD/store"; t1=$(now)
 	ours+=("$(sub "$t1" "$t0")")

@@ -26,7 +26,8 @@
 #include "cdp_time.h"
 #include "cdp_uuid.h"
 
-#define SYNOPSIS	"[--json] [--data] [--pcap FILE] [JOURNAL ...]"
+#define SYNOPSIS	"[--json] [--data] [--pcap FILE] [--s3-endpoint URL] " \
+	"[JOURNAL ...]"
 
 #define PREVIEW_LEN	32	/* bytes of data shown by --data */
 #define SEQ_WIDTH	6	/* seq column, right-aligned (a minimum) */
@@ -64,6 +65,7 @@ parse_args(struct opts *o, int argc, const char **argv)
 		    "print one JSON object per record", NULL },
 		{ "pcap", '\0', POPT_ARG_STRING, &o->pcap, 0,
 		    "write the records to a pcap file instead", "FILE" },
+		CDP_CLI_S3_ENDPOINT_OPTION,
 		POPT_AUTOHELP
 		POPT_TABLEEND
 	};

@@ -43,14 +43,18 @@
 #include "cdp_proto.h"
 #include "cdp_reader.h"
 #include "cdp_record.h"
+#include "cdp_s3.h"
 #include "cdp_source.h"
 #include "cdp_store.h"
 #include "cdp_time.h"
 #include "cdp_uuid.h"
 #include "cdp_writer.h"
+#include "recv_upload.h"
 
 #define SYNOPSIS	"[--apply DIR] [--retain DURATION] [--segment-size SIZE] " \
-			"STORE"
+			"[--stage DIR] [--seal-after SIZE|SECONDS] " \
+			"[--ack-after-upload] [--s3-endpoint URL] " \
+			"[--status FILE] STORE"
 
 #define IDLE_COMMIT_MS	1000	/* commit (and update the state) when idle */
 #define NOSPACE_WAIT_MS	200	/* retry a write that found the disk full */
@@ -58,6 +62,11 @@
 #define FOLD_EVERY_MIN_MS 250	/* look for old segments at most this often */
 #define FOLD_EVERY_MAX_MS 60000	/* and at least this often */
 #define APPLY_SYNC_MS	1000	/* --apply: record the state this often */
+#define S3_SEGMENT_SIZE	(16ull * 1024 * 1024)	/* --seal-after SIZE */
+#define S3_SEAL_S	10	/* --seal-after SECONDS */
+#define S3_SEAL_ACK_S	1	/* --seal-after SECONDS, --ack-after-upload */
+#define S3_FINISH_MS	30000	/* at exit, keep trying uploads this long */
+#define S3_STAGE_ROOT	"/var/tmp/cdp-stage"	/* --stage default: below */
 
 struct opts {
 	poptContext	 pc;
@@ -67,6 +76,14 @@ struct opts {
 	char		*segsize;	/* --segment-size */
 	const char	*store;		/* operand */
 	uint64_t	 segment_size;
+
+	/* A STORE in a bucket (s3://). */
+	int		 s3;
+	char		*stage;		/* --stage */
+	int64_t		 seal_ns;	/* --seal-after SECONDS */
+	int		 ack_after_upload;
+	char		*endpoint;	/* --s3-endpoint */
+	char		*status;	/* --status */
 };
 
 struct recv {
@@ -97,6 +114,10 @@ struct recv {
 	int64_t		 retain_ns;
 	volatile int	 fold_stop;	/* __atomic: read unlocked */
 	pthread_t	 ftid;
+
+	/* s3:// STORE: the uploader; acknowledge only what is uploaded. */
+	struct recv_upload *up;
+	int		 ack_after_upload;
 };
 
 static struct cdp_record rec;		/* large: not on the stack */
@@ -104,27 +125,122 @@ static struct cdp_record rec;		/* large: not on the stack */
 static void
 parse_args(struct opts *o, int argc, const char **argv)
 {
+	char *seal = NULL;
 	const struct poptOption table[] = {	/* sorted by long name */
+		{ "ack-after-upload", '\0', POPT_ARG_NONE,
+		    &o->ack_after_upload, 0, "s3://: acknowledge records "
+		    "only once the bucket has them", NULL },
 		{ "apply", '\0', POPT_ARG_STRING, &o->apply, 0,
 		    "keep DIR a live replica of the store", "DIR" },
 		{ "retain", '\0', POPT_ARG_STRING, &o->retain, 0,
 		    "keep every point in time of the last DURATION, fold "
 		    "older segments into a base", "DURATION" },
+		{ "s3-endpoint", '\0', POPT_ARG_STRING, &o->endpoint, 0,
+		    "s3://: the object store's URL (default "
+		    "$AWS_ENDPOINT_URL)", "URL" },
+		{ "seal-after", '\0', POPT_ARG_STRING, &seal, 'S',
+		    "s3://: upload a segment once it holds SIZE bytes or is "
+		    "SECONDS old", "SIZE|SECONDS" },
 		{ "segment-size", '\0', POPT_ARG_STRING, &o->segsize, 0,
 		    "start a new segment after SIZE bytes", "SIZE" },
+		{ "stage", '\0', POPT_ARG_STRING, &o->stage, 0,
+		    "s3://: the local staging store", "DIR" },
+		{ "status", '\0', POPT_ARG_STRING, &o->status, 0,
+		    "s3://: write the upload status as JSON to FILE every "
+		    "second", "FILE" },
 		POPT_AUTOHELP
 		POPT_TABLEEND
 	};
+	int c;
+
 	o->pc = cdp_cli_popt(argc, argv, table, SYNOPSIS);
-	while (cdp_cli_popt_next(o->pc, SYNOPSIS) > 0)
-		;
+	while ((c = cdp_cli_popt_next(o->pc, SYNOPSIS)) > 0) {
+		/* SECONDS (90, 90s, 5m) or SIZE (16M, 1G): both may be given. */
+		if (c == 'S' && cdp_cli_parse_duration(seal, &o->seal_ns) == -1 &&
+		    cdp_cli_parse_size(seal, &o->segment_size) == -1)
+			cdp_cli_usage(SYNOPSIS, "--seal-after: not a size "
+			    "(16M) or a number of seconds (10s): %s", seal);
+		free(seal);
+		seal = NULL;
+	}
 	o->store = cdp_cli_one_operand(o->pc, SYNOPSIS, "STORE");
+}
+
+/* Make dir if missing; exit unless it is ours alone. */
+static void
+stage_dir_ok(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		err(CDP_EXIT_FAIL, "%s", dir);
+	if (lstat(dir, &st) == -1)
+		err(CDP_EXIT_FAIL, "%s", dir);
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022) != 0)
+		errx(CDP_EXIT_FAIL, "%s: not a directory of this user's that "
+		    "only it may write to; give --stage", dir);
+}
+
+/* --stage by default: S3_STAGE_ROOT/BUCKET/PREFIX, made if missing. */
+static char *
+default_stage(const char *url)
+{
+	const char *p = url + strlen("s3://"), *q;
+	char *path, *slash;
+
+	/* Every component a plain name: nothing climbs out of the root. */
+	for (q = p; *q != '\0'; q = slash + 1) {
+		size_t n = strcspn(q, "/");
+
+		if ((n == 1 && q[0] == '.') || (n == 2 && q[0] == '.' &&
+		    q[1] == '.'))
+			cdp_cli_usage(SYNOPSIS, "%s: \".\" and \"..\" are "
+			    "not names for a bucket or prefix", url);
+		if ((slash = strchr(q, '/')) == NULL)
+			break;
+	}
+	if (asprintf(&path, "%s/%s", S3_STAGE_ROOT, p) == -1)
+		err(CDP_EXIT_FAIL, "malloc");
+	/*
+	 * /var/tmp is everyone's: below it, every directory must be ours,
+	 * a real directory, and writable by nobody else.
+	 */
+	for (slash = strchr(path + strlen(S3_STAGE_ROOT) - 1, '/');
+	    slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		stage_dir_ok(path);
+		*slash = '/';
+	}
+	stage_dir_ok(path);
+	return path;
 }
 
 static void
 check_args(struct opts *o)
 {
-	o->segment_size = CDP_STORE_SEGMENT_SIZE;
+	o->s3 = cdp_s3_is_url(o->store);
+	if (!o->s3 && (o->stage || o->seal_ns || o->ack_after_upload ||
+	    o->endpoint || o->status || o->segment_size))
+		cdp_cli_usage(SYNOPSIS, "--stage, --seal-after, "
+		    "--ack-after-upload, --s3-endpoint and --status are for "
+		    "an s3:// STORE");
+	if (o->s3 && o->segsize != NULL)
+		cdp_cli_usage(SYNOPSIS, "--segment-size: for an s3:// STORE, "
+		    "use --seal-after SIZE");
+	if (o->s3 && o->seal_ns == 0)
+		o->seal_ns = (o->ack_after_upload ? S3_SEAL_ACK_S : S3_SEAL_S) *
+		    (int64_t)1000000000;
+	if (o->s3 && o->segment_size == 0)
+		o->segment_size = S3_SEGMENT_SIZE;
+	if (o->s3 && o->stage == NULL)
+		o->stage = default_stage(o->store);
+	/* Also for the readers of the bucket (--apply catching up). */
+	if (o->endpoint != NULL && setenv("AWS_ENDPOINT_URL", o->endpoint,
+	    1) == -1)
+		err(CDP_EXIT_FAIL, "setenv");
+	if (o->segment_size == 0)
+		o->segment_size = CDP_STORE_SEGMENT_SIZE;
 	if (o->segsize != NULL && cdp_cli_parse_size(o->segsize, &o->segment_size) == -1)
 		cdp_cli_usage(SYNOPSIS, "--segment-size: not a size: %s",
 		    o->segsize);
@@ -153,6 +269,18 @@ send_control(struct recv *r, uint16_t type, uint64_t v)
 		r->ack_dead = 1;
 }
 
+/* The uploader put more in the bucket: the committer may acknowledge it. */
+static void
+uploaded(void *arg)
+{
+	struct recv *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	r->pending = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
 /* The committer: flush what was appended, then acknowledge it. */
 static void *
 committer(void *arg)
@@ -160,6 +288,9 @@ committer(void *arg)
 	struct recv *r = arg;
 	uint64_t acked = cdp_store_durable_seq(r->st), d;
 	int nospace = 0, rc;
+
+	if (r->ack_after_upload && recv_upload_seq(r->up) < acked)
+		acked = recv_upload_seq(r->up);
 
 	for (;;) {
 		struct timespec until;
@@ -204,6 +335,8 @@ committer(void *arg)
 		r->durable = d;
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
+		if (r->ack_after_upload && recv_upload_seq(r->up) < d)
+			d = recv_upload_seq(r->up);
 		if (d > acked) {
 			send_control(r, CDP_T_ACK, d);
 			acked = d;
@@ -327,7 +460,8 @@ apply_catch_up(struct recv *r, const struct opts *o)
 	static struct cdp_record c;	/* not rec: that holds the header */
 	struct cdp_source *src;
 	struct cdp_reader *rd;
-	int rc;
+	const char *from[2] = { o->store, NULL };
+	int rc, i;
 
 	uint64_t applied = cdp_apply_applied_seq(r->ap, r->uuid);
 
@@ -335,24 +469,34 @@ apply_catch_up(struct recv *r, const struct opts *o)
 	    applied >= cdp_store_next_seq(r->st) - 1)
 		return;
 	/* The records between the replica and the base are folded away. */
-	if (applied > 0 && applied < cdp_fold_base_seq(r->fold))
+	if (r->fold != NULL && applied > 0 &&
+	    applied < cdp_fold_base_seq(r->fold))
 		errx(CDP_EXIT_FAIL, "--apply: %s: the replica is at seq %"
 		    PRIu64 ", but the store was folded through seq %" PRIu64
 		    " (--retain); remove %s to rebuild it from the store",
 		    o->apply, applied, cdp_fold_base_seq(r->fold), o->apply);
-	if ((src = cdp_source_open(o->store)) == NULL)
-		err(CDP_EXIT_FAIL, "%s", o->store);
-	if ((rd = cdp_reader_open(src, 0)) == NULL)
-		err(CDP_EXIT_FAIL, "%s", o->store);
-	cdp_apply_set_source(r->ap, src);
-	while ((rc = cdp_reader_next(rd, &c)) == 1)
-		if (apply_one(r, &c) == -1)
-			exit(CDP_EXIT_FAIL);
-	if (rc == -1)
-		errx(CDP_EXIT_FAIL, "%s: %s", o->store, cdp_reader_error(rd));
-	cdp_apply_set_source(r->ap, NULL);
-	cdp_reader_close(rd);
-	cdp_source_close(src);
+	/* s3://: what went up is in the bucket, the rest in the stage. */
+	if (r->up != NULL && applied >= recv_upload_seq(r->up))
+		from[0] = o->stage;
+	else if (r->up != NULL)
+		from[1] = o->stage;
+	for (i = 0; i < 2 && from[i] != NULL; i++) {
+		if ((src = cdp_source_open(from[i])) == NULL)
+			errx(CDP_EXIT_FAIL, "%s: %s", from[i],
+			    cdp_source_strerror(errno));
+		if ((rd = cdp_reader_open(src, 0)) == NULL)
+			err(CDP_EXIT_FAIL, "%s", from[i]);
+		cdp_apply_set_source(r->ap, src);
+		while ((rc = cdp_reader_next(rd, &c)) == 1)
+			if (apply_one(r, &c) == -1)
+				exit(CDP_EXIT_FAIL);
+		if (rc == -1)
+			errx(CDP_EXIT_FAIL, "%s: %s", from[i],
+			    cdp_reader_error(rd));
+		cdp_apply_set_source(r->ap, NULL);
+		cdp_reader_close(rd);
+		cdp_source_close(src);
+	}
 	if (apply_sync(r) == -1)
 		exit(CDP_EXIT_FAIL);
 }
@@ -513,6 +657,22 @@ receive(struct recv *r, const struct opts *o, struct cdp_reader *rd)
 	return CDP_EXIT_OK;
 }
 
+/* An s3:// STORE: the bucket, with the stage already open. */
+static struct recv_upload *
+open_bucket(const struct opts *o, struct cdp_store *stage)
+{
+	struct recv_upload_opts uo = {
+		.url = o->store,
+		.endpoint = o->endpoint,
+		.stage = o->stage,
+		.seal_ns = o->seal_ns,
+		.status = o->status,
+		.retain_ns = o->retain_ns,
+	};
+
+	return recv_upload_open(&uo, stage);
+}
+
 int
 main(int argc, const char **argv)
 {
@@ -522,6 +682,7 @@ main(int argc, const char **argv)
 	struct cdp_reader *rd;
 	pthread_t ctid, atid;
 	const char *why;
+	uint64_t resume;
 	int rc, status, e;
 
 	parse_args(&o, argc, argv);
@@ -530,36 +691,56 @@ main(int argc, const char **argv)
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
 
-	if ((r.st = cdp_store_open(o.store, CDP_STORE_CREATE, &why)) == NULL)
+	if ((r.st = cdp_store_open(o.s3 ? o.stage : o.store, CDP_STORE_CREATE,
+	    &why)) == NULL)
 		errx(CDP_EXIT_FAIL, "%s", why);
 	if (cdp_store_notice(r.st)[0] != '\0')
 		warnx("%s", cdp_store_notice(r.st));
 	cdp_store_set_segment_size(r.st, o.segment_size);
+	if (o.s3)
+		r.up = open_bucket(&o, r.st);
 	/* Finishes a fold that was cut off, with or without --retain. */
-	if ((r.fold = cdp_fold_open(r.st, o.store, &why)) == NULL)
+	else if ((r.fold = cdp_fold_open(r.st, o.store, &why)) == NULL)
 		errx(CDP_EXIT_FAIL, "%s", why);
 	r.retain_ns = o.retain_ns;
 	r.durable = cdp_store_durable_seq(r.st);
 	r.store = o.store;
+	r.ack_after_upload = o.ack_after_upload;
 
 	if ((src = cdp_source_fd(STDIN_FILENO, "-")) == NULL ||
 	    (rd = cdp_reader_open(src, 0)) == NULL)
 		err(CDP_EXIT_FAIL, "-");
-	if ((rc = cdp_reader_next(rd, &rec)) == 0)
-		return cdp_store_close(r.st) == 0 ? CDP_EXIT_OK : CDP_EXIT_FAIL;
+	if ((rc = cdp_reader_next(rd, &rec)) == 0) {
+		/* No stream: an s3:// STORE uploads what its stage holds. */
+		if (r.up != NULL && cdp_store_uuid(r.st, r.uuid))
+			recv_upload_adopt(r.up, r.uuid);
+		status = r.up != NULL && recv_upload_finish(r.up,
+		    S3_FINISH_MS) == -1 ? CDP_EXIT_FAIL : CDP_EXIT_OK;
+		return cdp_store_close(r.st) == 0 ? status : CDP_EXIT_FAIL;
+	}
 	if (rc == -1)
 		errx(CDP_EXIT_FAIL, "-: %s", cdp_reader_error(rd));
 	if (cdp_store_begin(r.st, &rec) == -1)
 		errx(CDP_EXIT_FAIL, "%s", cdp_store_error(r.st));
 	memcpy(r.uuid, rec.uuid, 16);
+	if (r.up != NULL) {
+		recv_upload_adopt(r.up, r.uuid);
+		r.durable = cdp_store_durable_seq(r.st);
+	}
 	if (o.apply != NULL)
 		start_apply(&r, &o, &rec, &atid);
 
 	if ((r.ack = cdp_writer_open(STDOUT_FILENO, -1)) == NULL)
 		err(CDP_EXIT_FAIL, "-");
-	send_control(&r, CDP_T_RESUME, cdp_store_next_seq(r.st));
+	resume = cdp_store_next_seq(r.st);
+	/* Records not in the bucket yet are not acknowledged: send again. */
+	if (r.ack_after_upload && recv_upload_seq(r.up) + 1 < resume)
+		resume = recv_upload_seq(r.up) + 1;
+	send_control(&r, CDP_T_RESUME, resume);
+	if (r.up != NULL)
+		recv_upload_start(r.up, uploaded, &r);
 	if ((e = pthread_create(&ctid, NULL, committer, &r)) != 0 ||
-	    (o.retain != NULL &&
+	    (r.fold != NULL && o.retain != NULL &&
 	    (e = pthread_create(&r.ftid, NULL, folder, &r)) != 0))
 		errx(CDP_EXIT_FAIL, "pthread_create: %s", strerror(e));
 
@@ -571,9 +752,12 @@ main(int argc, const char **argv)
 	pthread_cond_broadcast(&r.cv);
 	pthread_mutex_unlock(&r.mu);
 	pthread_join(ctid, NULL);
-	if (o.retain != NULL)
+	if (r.fold != NULL && o.retain != NULL)
 		pthread_join(r.ftid, NULL);
 	if (r.failed)
+		status = CDP_EXIT_FAIL;
+	if (r.up != NULL && recv_upload_finish(r.up, r.failed ? 0 :
+	    S3_FINISH_MS) == -1)
 		status = CDP_EXIT_FAIL;
 	if (r.ap != NULL) {
 		close(r.apipe[1]);

@@ -32,6 +32,7 @@
 
 #define SYNOPSIS	"[-C DIR | -a ARCHIVE [--format FMT]] [--check] " \
 	"[--fresh] [--json] [--list-marks] [--path PATTERN ...] " \
+	"[--s3-endpoint URL] " \
 	"[--until-mark NAME | --until-seq N | --until-time T] [JOURNAL ...]"
 
 struct opts {
@@ -93,6 +94,7 @@ parse_args(struct opts *o, int argc, const char **argv)
 		{ "path", '\0', POPT_ARG_STRING, NULL, 'p',
 		    "restore only names matching PATTERN (repeatable)",
 		    "PATTERN" },
+		CDP_CLI_S3_ENDPOINT_OPTION,
 		{ "until-mark", '\0', POPT_ARG_STRING, &o->until_mark, 0,
 		    "stop after mark NAME (NAME@N: the N-th)", "NAME" },
 		{ "until-seq", '\0', POPT_ARG_STRING, &o->until_seq, 0,
@@ -211,7 +213,7 @@ read_all(struct opts *o, record_fn *fn, int resync, int quiet)
 
 		if ((src = cdp_source_open(name)) == NULL ||
 		    (r = cdp_reader_open(src, 0)) == NULL) {
-			warn("%s", *in);
+			warnx("%s: %s", *in, cdp_source_strerror(errno));
 			cdp_source_close(src);
 			status = CDP_EXIT_FAIL;
 			break;

@@ -35,7 +35,7 @@
 #include "cdp_treehash.h"
 #include "cdp_uuid.h"
 
-#define SYNOPSIS	"[-q] [--json] [--max-lag SECONDS] " \
+#define SYNOPSIS	"[-q] [--json] [--max-lag SECONDS] [--s3-endpoint URL] " \
 	"[--tree DIR [--at MARK | --at-seq N]] [JOURNAL ...]"
 
 #define MAX_UUIDS	256
@@ -116,6 +116,7 @@ parse_args(struct opts *o, int argc, const char **argv)
 		    "fail if the newest record is older", "SECONDS" },
 		{ "quiet", 'q', POPT_ARG_NONE, &o->quiet, 0,
 		    "print nothing; exit status only", NULL },
+		CDP_CLI_S3_ENDPOINT_OPTION,
 		{ "tree", '\0', POPT_ARG_STRING, &o->tree, 0,
 		    "compare DIR with the journal", "DIR" },
 		POPT_AUTOHELP
@@ -276,7 +277,7 @@ integrity(struct opts *o, const char *name, const char *path,
 	int rc, status = V_GOOD;
 
 	if ((src = cdp_source_open(path)) == NULL) {
-		say(o, V_TROUBLE, "%s: %s", name, strerror(errno));
+		say(o, V_TROUBLE, "%s: %s", name, cdp_source_strerror(errno));
 		return V_TROUBLE;
 	}
 	if ((r = cdp_reader_open(src, 0)) == NULL ||
@@ -480,7 +481,7 @@ expected(struct opts *o, struct sink *k, uint64_t stop_ordinal)
 
 		if (r == NULL || (k->model != NULL &&
 		    cdp_model_input(k->model, src, path) == -1)) {
-			say(o, V_TROUBLE, "%s: %s", *in, strerror(errno));
+			say(o, V_TROUBLE, "%s: %s", *in, cdp_source_strerror(errno));
 			cdp_reader_close(r);
 			cdp_source_close(src);
 			status = V_TROUBLE;

@@ -48,9 +48,15 @@ cdp_cli_popt(int argc, const char **argv, const struct poptOption *table,
 int
 cdp_cli_popt_next(poptContext pc, const char *synopsis)
 {
+	const char *arg;
 	int rc;
 
-	rc = poptGetNextOpt(pc);
+	while ((rc = poptGetNextOpt(pc)) == CDP_CLI_S3_ENDPOINT) {
+		/* cdp_s3.h reads it from the environment, as AWS tools do. */
+		if ((arg = poptGetOptArg(pc)) != NULL &&
+		    setenv("AWS_ENDPOINT_URL", arg, 1) == -1)
+			err(CDP_EXIT_FAIL, "setenv");
+	}
 	if (rc < -1)
 		cdp_cli_usage(synopsis, "%s: %s",
 		    poptBadOption(pc, POPT_BADOPTION_NOALIAS), poptStrerror(rc));

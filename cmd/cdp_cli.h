@@ -44,6 +44,17 @@ poptContext cdp_cli_popt(int argc, const char **argv,
 int	 cdp_cli_popt_next(poptContext, const char *synopsis);
 
 /*
+ * --s3-endpoint URL, for a program that reads s3:// operands: an entry for
+ * its option table (in sorted place), which cdp_cli_popt_next() handles
+ * itself by setting AWS_ENDPOINT_URL, where cdp_s3.h looks.
+ */
+#define CDP_CLI_S3_ENDPOINT	0x5333
+#define CDP_CLI_S3_ENDPOINT_OPTION \
+	{ "s3-endpoint", '\0', POPT_ARG_STRING, NULL, CDP_CLI_S3_ENDPOINT, \
+	    "the object store of s3:// operands (default " \
+	    "$AWS_ENDPOINT_URL)", "URL" }
+
+/*
  * The one operand a program takes, named what in messages ("STORE"): with
  * none or more than one, print why and the usage line and exit 2.
  */

@@ -52,7 +52,9 @@ cdp_dest_parse(const char *dest, struct cdp_dest *d, const char **why)
 		errno = EINVAL;
 		return -1;
 	}
-	if (colon != NULL && (slash == NULL || colon < slash)) {
+	/* s3://BUCKET/PREFIX is a local STORE (in a bucket), not a host. */
+	if (colon != NULL && (slash == NULL || colon < slash) &&
+	    strncmp(dest, "s3://", 5) != 0) {
 		if (colon == dest || (colon[-1] == '@' && colon - 1 == dest)) {
 			*why = "no host before ':'";
 			errno = EINVAL;

@@ -183,7 +183,7 @@ static int
 io_fail(struct cdp_reader *r)
 {
 	return fail(r, CDP_RE_IO, RESYNC_FAIL, r->off, "read error: %s",
-	    strerror(errno));
+	    cdp_source_strerror(errno));
 }
 
 /*

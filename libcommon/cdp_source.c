@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "cdp_format.h"
+#include "cdp_s3.h"
+#include "cdp_s3read.h"
 #include "cdp_source.h"
 #include "cdp_store.h"
 
@@ -53,7 +55,30 @@ struct cdp_source {
 	size_t		 nsegs, cur;
 	size_t		 opened;	/* segments opened so far */
 	uint64_t	 off;		/* stream offset reached */
+
+	struct cdp_s3read *bucket;
 };
+
+/*
+ * The object store's message for the last failed open or read of a
+ * bucket in this thread, and its errno, for cdp_source_strerror().
+ */
+static __thread char bucket_msg[512];
+static __thread int bucket_errno;
+
+static void
+bucket_failed(const char *url, const char *msg, int e)
+{
+	size_t n = strlen(url);
+
+	/* Callers put the operand first: "s3://b/p: manifest: 403 ...". */
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if (strncmp(msg, url, n) == 0 && (msg[n] == '/' || msg[n] == ':'))
+		msg += n + (msg[n] == '/' ? 1 : 2);
+	snprintf(bucket_msg, sizeof(bucket_msg), "%s", msg);
+	bucket_errno = e;
+}
 
 static int
 is_pcap_magic(const uint8_t m[4])
@@ -440,6 +465,27 @@ cdp_source_fd(int fd, const char *name)
 	return s;
 }
 
+static struct cdp_source *
+open_bucket(const char *url)
+{
+	struct cdp_source *s = source_new(url);
+	char why[512];
+	int e;
+
+	if (s == NULL)
+		return NULL;
+	s->kind = CDP_SOURCE_BUCKET;
+	if ((s->bucket = cdp_s3read_open(url, why, sizeof(why))) == NULL) {
+		e = errno;
+		bucket_failed(url, why, e);
+		cdp_source_close(s);
+		errno = e;
+		return NULL;
+	}
+	s->size = (int64_t)cdp_s3read_size(s->bucket);
+	return s;
+}
+
 struct cdp_source *
 cdp_source_open(const char *path)
 {
@@ -447,8 +493,11 @@ cdp_source_open(const char *path)
 	struct stat st;
 	int fd, e;
 
+	bucket_errno = 0;
 	if (strcmp(path, "-") == 0)
 		return cdp_source_fd(STDIN_FILENO, "-");
+	if (cdp_s3_is_url(path))
+		return open_bucket(path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
 		return NULL;
@@ -483,9 +532,25 @@ fail_fd:
 const char *
 cdp_source_strerror(int errnum)
 {
+	if (bucket_errno != 0 && errnum == bucket_errno)
+		return bucket_msg;
 	if (errnum == EMEDIUMTYPE)
 		return "not a journal, a pcap file of one, or a cdp store";
 	return strerror(errnum);
+}
+
+static ssize_t
+read_bucket(struct cdp_source *s, void *buf, size_t n)
+{
+	ssize_t r = cdp_s3read_read(s->bucket, buf, n);
+
+	if (r == -1) {
+		int e = errno;
+
+		bucket_failed(s->name, cdp_s3read_error(s->bucket), e);
+		errno = e;
+	}
+	return r;
 }
 
 ssize_t
@@ -496,6 +561,8 @@ cdp_source_read(struct cdp_source *s, void *buf, size_t n)
 		return read_pcap(s, buf, n);
 	case CDP_SOURCE_STORE:
 		return read_store(s, buf, n);
+	case CDP_SOURCE_BUCKET:
+		return read_bucket(s, buf, n);
 	default:
 		return read_fd(s, buf, n);
 	}
@@ -525,6 +592,10 @@ cdp_source_where(const struct cdp_source *s, uint64_t off, char *buf,
 {
 	size_t i;
 
+	if (s->kind == CDP_SOURCE_BUCKET) {
+		cdp_s3read_where(s->bucket, off, buf, size);
+		return;
+	}
 	if (s->kind == CDP_SOURCE_STORE) {
 		/* The last segment opened whose start is at or before off. */
 		for (i = s->opened; i-- > 0;) {
@@ -556,6 +627,7 @@ cdp_source_close(struct cdp_source *s)
 	if (s->dirfd != -1)
 		close(s->dirfd);
 	close_segments(s);
+	cdp_s3read_close(s->bucket);
 	free(s->name);
 	free(s);
 }

@@ -2,7 +2,8 @@
  * cdp_source.h: the bytes of a journal, whatever holds them.
  *
  * A JOURNAL operand is a journal file, a pcap file holding a journal, a
- * store directory written by cdp-recv, or "-" for standard input.  A source
+ * store directory written by cdp-recv, a store in a bucket
+ * (s3://BUCKET/PREFIX, cdp_s3read.h), or "-" for standard input.  A source
  * hides which: it yields the journal byte stream, and can say where a byte
  * offset of that stream lies ("00000000000000000001.cdpj: offset 96").
  */
@@ -18,7 +19,8 @@ struct cdp_source;
 enum cdp_source_kind {
 	CDP_SOURCE_JOURNAL,	/* plain journal bytes: file, pipe, stdin */
 	CDP_SOURCE_PCAP,	/* pcap file, LINKTYPE_USER0 */
-	CDP_SOURCE_STORE	/* store directory, segments in seq order */
+	CDP_SOURCE_STORE,	/* store directory, segments in seq order */
+	CDP_SOURCE_BUCKET	/* store in a bucket: s3://BUCKET/PREFIX */
 };
 
 /*
@@ -29,7 +31,12 @@ enum cdp_source_kind {
  */
 struct cdp_source *cdp_source_open(const char *path);
 
-/* Like strerror(3), with EMEDIUMTYPE told in cdp's words. */
+/*
+ * Like strerror(3), with EMEDIUMTYPE told in cdp's words; after a failed
+ * cdp_source_open() or cdp_source_read() of a bucket in this thread, the
+ * object store's own message for that errnum ("manifest: 403
+ * AccessDenied").
+ */
 const char *cdp_source_strerror(int errnum);
 
 /* A source on an already open descriptor; the source does not close it. */

@@ -31,9 +31,8 @@ cdp_status_observe(struct cdp_status *st, int64_t ns)
 	st->lat_sum += s;
 }
 
-/* Open path's temporary sibling for writing. */
-static FILE *
-open_tmp(const char *path, char **tmp)
+FILE *
+cdp_status_open_tmp(const char *path, char **tmp)
 {
 	FILE *f;
 
@@ -46,8 +45,8 @@ open_tmp(const char *path, char **tmp)
 	return f;
 }
 
-static int
-close_rename(FILE *f, char *tmp, const char *path)
+int
+cdp_status_close_rename(FILE *f, char *tmp, const char *path)
 {
 	int rc = 0, e;
 
@@ -72,7 +71,7 @@ cdp_status_write_json(const char *path, const struct cdp_status *st)
 	char *tmp;
 	FILE *f;
 
-	if ((f = open_tmp(path, &tmp)) == NULL)
+	if ((f = cdp_status_open_tmp(path, &tmp)) == NULL)
 		return -1;
 	if (st->have_uuid)
 		cdp_uuid_format(st->uuid, u);
@@ -96,7 +95,7 @@ cdp_status_write_json(const char *path, const struct cdp_status *st)
 	    ",\"connects\":%" PRIu64 ",\"waiting\":%s}\n", st->rpo_ms,
 	    st->connected ? "true" : "false", since, st->connects,
 	    st->waiting ? "true" : "false");
-	return close_rename(f, tmp, path);
+	return cdp_status_close_rename(f, tmp, path);
 }
 
 int
@@ -107,7 +106,7 @@ cdp_status_write_prom(const char *path, const struct cdp_status *st)
 	FILE *f;
 	int i;
 
-	if ((f = open_tmp(path, &tmp)) == NULL)
+	if ((f = cdp_status_open_tmp(path, &tmp)) == NULL)
 		return -1;
 	if (st->have_uuid)
 		cdp_uuid_format(st->uuid, u);
@@ -152,7 +151,7 @@ cdp_status_write_prom(const char *path, const struct cdp_status *st)
 	    u, st->lat_sum);
 	fprintf(f, "cdp_send_durable_latency_seconds_count{stream=\"%s\"} %"
 	    PRIu64 "\n", u, st->lat_count);
-	return close_rename(f, tmp, path);
+	return cdp_status_close_rename(f, tmp, path);
 }
 
 struct cdp_ticker {

@@ -10,6 +10,7 @@
 #define CDP_STATUS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Upper bounds, in seconds, of the durable-latency histogram buckets. */
 #define CDP_STATUS_BUCKETS	14
@@ -41,6 +42,14 @@ struct cdp_status {
 void	 cdp_status_observe(struct cdp_status *, int64_t ns);
 
 /* Write path atomically.  Return 0 or -1 with errno. */
+/*
+ * Replace a status file whole: write to path's temporary sibling
+ * ("PATH.tmp"), then rename it over path, so that a reader sees the old
+ * file or the new one, never half of one.  close_rename frees tmp.
+ */
+FILE	*cdp_status_open_tmp(const char *path, char **tmp);
+int	 cdp_status_close_rename(FILE *f, char *tmp, const char *path);
+
 int	 cdp_status_write_json(const char *path, const struct cdp_status *);
 int	 cdp_status_write_prom(const char *path, const struct cdp_status *);
 

@@ -92,6 +92,13 @@ struct cdp_store {
 	int		 ended;
 	int64_t		 written_time;
 	int		 last_put;	/* CDP_STORE_PUT_*: the last append */
+	/*
+	 * cdp_store_seal(): the last segment takes no more records.  Held
+	 * by cdp_store_append() throughout, so that a seal from another
+	 * thread falls between two records, never inside one.
+	 */
+	pthread_mutex_t	 seal_mu;
+	int		 sealed;
 	int		 hdr_put;	/* a header put, its record not yet */
 
 	uint64_t	 synced_first;	/* the last flush covered this segment */
@@ -545,6 +552,7 @@ store_free(struct cdp_store *s)
 		close(s->dirfd);
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->commit_mu);
+	pthread_mutex_destroy(&s->seal_mu);
 	pthread_mutex_destroy(&s->wmu);
 	free(s->wbuf);
 	free(s->retired);
@@ -577,6 +585,7 @@ cdp_store_open(const char *path, int flags, const char **why)
 	s->next_seq = 1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->commit_mu, NULL);
+	pthread_mutex_init(&s->seal_mu, NULL);
 	pthread_mutex_init(&s->wmu, NULL);
 	if (!(flags & CDP_STORE_NOSYNC) &&
 	    (s->wbuf = malloc(WBUF_SIZE)) == NULL) {
@@ -757,6 +766,7 @@ new_segment(struct cdp_store *s, uint64_t first)
 	s->cur_size = s->hdr_len;
 	s->dir_dirty = 1;
 	s->ended = 0;		/* the header starts a new section */
+	s->sealed = 0;
 	pthread_mutex_unlock(&s->mu);
 	pthread_mutex_unlock(&s->wmu);
 	return 0;
@@ -817,11 +827,51 @@ put_bytes(struct cdp_store *s, const void *buf, size_t n)
 	return 0;
 }
 
+static int append_locked(struct cdp_store *, const struct cdp_record *,
+	    struct cdp_store_pos *);
+
 int
 cdp_store_append(struct cdp_store *s, const struct cdp_record *rec,
     struct cdp_store_pos *pos)
 {
-	int numbered = rec->seq != 0;
+	int rc;
+
+	pthread_mutex_lock(&s->seal_mu);
+	rc = append_locked(s, rec, pos);
+	pthread_mutex_unlock(&s->seal_mu);
+	return rc;
+}
+
+/*
+ * A sealed last segment takes no more records: the next one starts a new
+ * segment.  One named like the sealed segment (it holds no numbered record
+ * yet, only a STREAM_END, say) would replace it: that one grows in place
+ * instead, and is sealed (and uploaded) again later.  A HEARTBEAT is only
+ * noted.  Returns 1 when rec was a HEARTBEAT taken care of, 0 to go on.
+ */
+static int
+leave_sealed(struct cdp_store *s, const struct cdp_record *rec)
+{
+	uint64_t name = rec->seq != 0 ? rec->seq : s->next_seq;
+
+	if (rec->seq == 0 && rec->type == CDP_T_HEARTBEAT) {
+		pthread_mutex_lock(&s->mu);
+		if (rec->time_ns > s->written_time)
+			s->written_time = rec->time_ns;
+		pthread_mutex_unlock(&s->mu);
+		return 1;
+	}
+	if (name != s->cur_first && new_segment(s, name) == -1)
+		return -1;
+	s->sealed = 0;
+	return 0;
+}
+
+static int
+append_locked(struct cdp_store *s, const struct cdp_record *rec,
+    struct cdp_store_pos *pos)
+{
+	int numbered = rec->seq != 0, rc;
 	uint64_t at;
 
 	s->last_put = CDP_STORE_PUT_NOTHING;
@@ -848,6 +898,8 @@ cdp_store_append(struct cdp_store *s, const struct cdp_record *rec,
 		return FAIL(s, "STREAM_END with last_seq %" PRIu64
 		    " after seq %" PRIu64, rec->u64, s->next_seq - 1);
 	}
+	if (s->sealed && s->fd != -1 && (rc = leave_sealed(s, rec)) != 0)
+		return rc == 1 ? 0 : -1;
 	if (s->fd == -1 && !numbered) {
 		/* Nothing to hang it on yet: keep only what it says. */
 		if (rec->type == CDP_T_HEARTBEAT) {
@@ -1003,6 +1055,52 @@ cdp_store_durable_time(const struct cdp_store *s)
 	v = s->durable_time;
 	pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
 	return v;
+}
+
+int
+cdp_store_seal(struct cdp_store *s, uint64_t first, uint64_t *size,
+    uint64_t *last)
+{
+	pthread_mutex_lock(&s->seal_mu);
+	if (s->fd == -1 || s->cur_first != first) {
+		pthread_mutex_unlock(&s->seal_mu);
+		errno = ENOENT;
+		return -1;
+	}
+	s->sealed = 1;
+	pthread_mutex_lock(&s->mu);
+	*size = s->cur_size;
+	*last = s->next_seq - 1;
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->seal_mu);
+	return 0;
+}
+
+uint64_t
+cdp_store_segment_bytes(const struct cdp_store *s, uint64_t first)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+	for (i = 0; i < s->nsegs; i++)
+		if (s->segs[i].first == first)
+			n = s->segs[i].size;
+	pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+	return n;
+}
+
+int
+cdp_store_durable_through(const struct cdp_store *s, uint64_t first,
+    uint64_t size)
+{
+	int rc;
+
+	pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+	rc = s->synced_first > first || (s->synced_first == first &&
+	    s->synced_size >= size);
+	pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+	return rc;
 }
 
 int

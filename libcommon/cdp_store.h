@@ -118,6 +118,28 @@ uint64_t cdp_store_durable_seq(const struct cdp_store *);
 int64_t	 cdp_store_durable_time(const struct cdp_store *);
 
 /*
+ * Seal the last segment: no more records go into it.  The next record
+ * starts a new segment; a HEARTBEAT is only noted.  (One record that
+ * would name the new segment like the sealed one, as a STREAM_END can,
+ * goes into the sealed segment after all, which then is no longer
+ * sealed: a segment that grows after a seal is sealed again later.)
+ * Safe to call from another thread than the appending one.  first names
+ * the segment meant; -1 (ENOENT) if the last segment is another (or there
+ * is none), else 0 with its size in bytes and its last seq (first - 1 if
+ * it holds no numbered record).  Sealing a sealed segment again changes
+ * nothing.  For a back-end that ships segments elsewhere (s3).
+ */
+int	 cdp_store_seal(struct cdp_store *, uint64_t first, uint64_t *size,
+	    uint64_t *last);
+
+/* Bytes appended to segment first so far (0: no such segment). */
+uint64_t cdp_store_segment_bytes(const struct cdp_store *, uint64_t first);
+
+/* Whether the first size bytes of segment first are durable. */
+int	 cdp_store_durable_through(const struct cdp_store *, uint64_t first,
+	    uint64_t size);
+
+/*
  * Remove whole segments whose records all have seq <= seq, never the last
  * one.  Readers that opened a segment before keep reading it.
  */

@@ -35,6 +35,10 @@ pkgs=(
 	bindfs			# the FUSE reference in bench/25_tap_fuse.sh
 	e2fsprogs		# mkfs.ext4, debugfs, e2fsck (27_tap_fuse_apps)
 	xxhash			# xxhsum, the reference of bench/40_verify.sh
+	# a throwaway Ceph object store for the s3:// tests (tests/e2e/ceph_lib.sh):
+	# one mon, one OSD, one radosgw (16.2 in Debian 12)
+	ceph-mon ceph-osd radosgw ceph-common
+	curl			# ceph_lib.sh waits for the radosgw with it
 )
 
 missing=()

@@ -2,8 +2,8 @@
  * mkload: write a journal of many WRITE records, for replication tests and
  * benchmarks, and optionally the tree it describes.
  *
- * usage: mkload [-n RECORDS] [-s BYTES] [-f FILES] [-r MB/S] [-t] [-o]
- *               [-C DIR] OUT
+ * usage: mkload [-n RECORDS] [-s BYTES] [-f FILES] [-r MB/S] [-w SECONDS]
+ *               [-t] [-o] [-C DIR] OUT
  *
  *   -n RECORDS   WRITE records (default 1000)
  *   -s BYTES     data bytes per WRITE (default 4096)
@@ -11,6 +11,9 @@
  *   -r MB/S      pace the records to this rate, stamped with the real time
  *                they are written (for measuring lag); default: as fast as
  *                possible, and times are real too
+ *   -w SECONDS   after the first records (header, CREATEs), flushed, wait
+ *                this long before the WRITEs: a consumer that connects on
+ *                the first record is ready when the paced part starts
  *   -t           compressible text data instead of pseudo-random bytes
  *   -o           leave the stream open (no STREAM_END)
  *   -C DIR       also write the files themselves below DIR, so that a
@@ -61,7 +64,7 @@ int
 main(int argc, char **argv)
 {
 	long n = 1000, size = 4096, files = 8;
-	double rate = 0;
+	double rate = 0, wait = 0;
 	int text = 0, open_end = 0, ch, fd, tfd = -1, treefd = -1;
 	const char *tree = NULL;
 	struct cdp_record *rec;
@@ -71,7 +74,7 @@ main(int argc, char **argv)
 	int64_t start;
 	long i;
 
-	while ((ch = getopt(argc, argv, "C:f:n:or:s:t")) != -1) {
+	while ((ch = getopt(argc, argv, "C:f:n:or:s:tw:")) != -1) {
 		switch (ch) {
 		case 'C': tree = optarg; break;
 		case 'f': files = atol(optarg); break;
@@ -80,9 +83,11 @@ main(int argc, char **argv)
 		case 'r': rate = atof(optarg); break;
 		case 's': size = atol(optarg); break;
 		case 't': text = 1; break;
+		case 'w': wait = atof(optarg); break;
 		default:
 			fprintf(stderr, "usage: mkload [-n RECORDS] [-s BYTES] "
-			    "[-f FILES] [-r MB/S] [-t] [-o] [-C DIR] OUT\n");
+			    "[-f FILES] [-r MB/S] [-w SECONDS] [-t] [-o] "
+			    "[-C DIR] OUT\n");
 			return 2;
 		}
 	}
@@ -112,6 +117,11 @@ main(int argc, char **argv)
 		if (treefd != -1 && (tfd = openat(treefd, rec->path,
 		    O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1)
 			close(tfd);
+	}
+	if (wait > 0) {
+		if (cdp_writer_flush(w) == -1)
+			err(1, "write");
+		usleep((useconds_t)(wait * 1e6));
 	}
 	start = cdp_time_now();
 	for (i = 0; i < n; i++) {
