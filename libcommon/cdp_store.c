@@ -268,7 +268,8 @@ list_segments(struct cdp_store *s)
 		errno = e;
 		return -1;
 	}
-	qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
+	if (s->nsegs > 0)
+		qsort(s->segs, s->nsegs, sizeof(*s->segs), cmp_seg);
 	return 0;
 }
 

@@ -14,9 +14,9 @@ expect_status 2 cdp-dump --json=yes two.cdpj
 
 # --help lists every long option, in sorted order, and exits 0.
 + cdp-dump --help >help.txt
-shown=$(grep -o -- '^ *\(-., \)\{0,1\}--[a-z][a-z-]*' help.txt | sed 's/.*--/--/' |
+shown=$(grep -o -- '^ *\(-., \)\{0,1\}--[a-z][a-z0-9-]*' help.txt | sed 's/.*--/--/' |
     tr '\n' ' ')
-[ "$shown" = "--data --json --pcap --help --usage " ] ||
+[ "$shown" = "--data --json --pcap --s3-endpoint --help --usage " ] ||
     die "--help shows the options as: $shown"
 sed -n 1p help.txt >&2
 

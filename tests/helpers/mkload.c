@@ -161,5 +161,8 @@ main(int argc, char **argv)
 	if ((open_end ? cdp_writer_flush(w) : cdp_writer_end(w)) == -1)
 		err(1, "write");
 	cdp_writer_close(w);
+	free(offs);
+	free(buf);
+	free(rec);
 	return 0;
 }
