@@ -59,6 +59,7 @@
 #define IDLE_COMMIT_MS	1000	/* commit (and update the state) when idle */
 #define NOSPACE_WAIT_MS	200	/* retry a write that found the disk full */
 #define APPLY_PIPE_SIZE	(1024 * 1024)
+#define INPUT_PIPE_SIZE	(1024 * 1024)	/* standard input, when a pipe */
 #define FOLD_EVERY_MIN_MS 250	/* look for old segments at most this often */
 #define FOLD_EVERY_MAX_MS 60000	/* and at least this often */
 #define APPLY_SYNC_MS	1000	/* --apply: record the state this often */
@@ -707,6 +708,13 @@ main(int argc, const char **argv)
 	r.store = o.store;
 	r.ack_after_upload = o.ack_after_upload;
 
+	/*
+	 * Under ssh, standard input is a pipe from sshd: a larger one takes
+	 * larger writes, for fewer reads and wake-ups on both sides.  (On
+	 * anything else, such as a local cdp-send's socket, this fails, and
+	 * that is fine.)
+	 */
+	(void)fcntl(STDIN_FILENO, F_SETPIPE_SZ, INPUT_PIPE_SIZE);
 	if ((src = cdp_source_fd(STDIN_FILENO, "-")) == NULL ||
 	    (rd = cdp_reader_open(src, 0)) == NULL)
 		err(CDP_EXIT_FAIL, "-");

@@ -5,7 +5,9 @@
  * Threads:
  *
  *   input   reads the journal and puts each record into the spool (waiting
- *           while the spool is full: back-pressure, never loss);
+ *           while the spool is full: back-pressure, never loss), and makes
+ *           them sendable a group at a time, or as soon as the input
+ *           pauses;
  *   main    connects, sends STREAM_HDR, reads RESUME, then sends records
  *           from the spool; when the connection dies it reconnects with
  *           back-off and sends again from the receiver's RESUME;
@@ -35,11 +37,10 @@
 #include <popt.h>
 
 #include "cdp_cli.h"
-#include "cdp_follow.h"
+#include "cdp_compress.h"
+#include "cdp_intake.h"
 #include "cdp_proto.h"
-#include "cdp_reader.h"
 #include "cdp_record.h"
-#include "cdp_source.h"
 #include "cdp_spool.h"
 #include "cdp_status.h"
 #include "cdp_time.h"
@@ -53,6 +54,8 @@
 #define SPOOL_SIZE	(1024ull * 1024 * 1024)	/* --spool-size default */
 #define BACKOFF_MIN_MS	100
 #define BACKOFF_MAX_MS	5000
+#define FLUSH_BYTES	(512 * 1024)	/* put, then sendable, in groups */
+#define COMPRESS_MAX	3		/* --compress: threads besides input */
 
 struct opts {
 	poptContext	 pc;
@@ -88,15 +91,14 @@ struct send {
 	uint8_t		*hdr_raw;	/* and as framed */
 	int		 in_done;	/* the input ended */
 	int		 in_failed;
-	uint64_t	 skip_below;	/* the receiver has these already */
+	uint64_t	 put_bytes;	/* put in the spool, not flushed yet */
+	uint64_t	 put_seq;	/* and the last seq among them */
 	uint64_t	 acked;
 	int		 conn_lost;	/* the ack reader saw the end */
 	int		 goodbye;	/* clean end: receiver exited 0 */
 	struct cdp_status st;
 	uint64_t	 last_bytes;	/* for --progress: at the last tick */
 };
-
-static struct cdp_record in_rec;	/* large: not on the stack */
 
 static void
 parse_args(struct opts *o, int argc, const char **argv)
@@ -139,7 +141,7 @@ parse_args(struct opts *o, int argc, const char **argv)
 	while ((rc = cdp_cli_popt_next(o->pc, SYNOPSIS)) > 0) {
 		if (rc != 'z')
 			continue;
-		o->compress = 6;
+		o->compress = 1;
 		/*
 		 * popt takes the next word as the optional level even
 		 * without '='; a word that is not a level goes back.
@@ -198,66 +200,58 @@ check_args(struct opts *o)
 		o->progress = isatty(STDERR_FILENO);
 }
 
-/* The input journal, as a source: a file, standard input, or followed. */
-static struct cdp_source *
+static struct cdp_intake *
 open_input(const struct opts *o)
 {
-	struct cdp_source *src;
-	int fd;
+	struct cdp_intake *in;
 
-	if (o->input == NULL)
-		return cdp_source_fd(STDIN_FILENO, "-");
-	if (!o->follow)
-		return cdp_source_open(o->input);
-	if (cdp_follow_open(o->input, &fd) == NULL)
-		return NULL;
-	if ((src = cdp_source_fd(fd, o->input)) == NULL)
-		close(fd);
-	return src;
+	in = cdp_intake_open(o->input, (o->follow ? CDP_INTAKE_FOLLOW : 0) |
+	    (o->sync ? CDP_INTAKE_EACH : 0), o->compress,
+	    cdp_compress_threads(COMPRESS_MAX));
+	if (in == NULL)
+		warn("%s", o->input ? o->input : "-");
+	return in;
 }
 
 /* DEST -: the journal as it is (re-compressed if asked), no receiver. */
 static int
 send_stdout(const struct opts *o)
 {
-	struct cdp_source *src;
-	struct cdp_reader *rd;
-	uint8_t *zbuf = NULL;
-	size_t zcap = 0;
-	long z;
-	int rc;
+	const struct cdp_record *rec;
+	struct cdp_intake *in;
+	int rc, pause;
 
-	if ((src = open_input(o)) == NULL)
-		err(CDP_EXIT_FAIL, "%s", o->input ? o->input : "-");
-	if ((rd = cdp_reader_open(src, 0)) == NULL)
-		err(CDP_EXIT_FAIL, "reader");
-	while ((rc = cdp_reader_next(rd, &in_rec)) == 1) {
-		z = o->compress ? cdp_proto_compress(&in_rec, o->compress,
-		    &zbuf, &zcap) : 0;
-		if (z == -1)
-			err(CDP_EXIT_FAIL, "compress");
-		if (cdp_write_all(STDOUT_FILENO, z > 0 ? zbuf : in_rec.raw,
-		    z > 0 ? (size_t)z : in_rec.raw_size) == -1)
+	if ((in = open_input(o)) == NULL)
+		exit(CDP_EXIT_FAIL);
+	while ((rc = cdp_intake_next(in, &rec, &pause)) == 1)
+		if (cdp_write_all(STDOUT_FILENO, rec->raw, rec->raw_size) == -1)
 			err(CDP_EXIT_FAIL, "-");
-	}
 	if (rc == -1)
-		errx(CDP_EXIT_FAIL, "%s: %s", cdp_source_name(src),
-		    cdp_reader_error(rd));
-	cdp_reader_close(rd);
-	cdp_source_close(src);
-	free(zbuf);
+		errx(CDP_EXIT_FAIL, "%s", cdp_intake_error(in));
+	cdp_intake_close(in);
 	return CDP_EXIT_OK;
 }
 
 /* The input thread. */
 
-/* Take the stream's first STREAM_HDR: hold it in the spool too. */
+/*
+ * A STREAM_HDR: the stream's first is held in the spool too; one of
+ * another stream is refused.
+ */
 static int
 take_hdr(struct send *s, const struct cdp_record *rec)
 {
 	char a[CDP_UUID_STRLEN], b[CDP_UUID_STRLEN];
 	uint8_t held[16];
 
+	if (s->have_hdr && (!s->spooled || s->input_hdr)) {
+		if (memcmp(rec->uuid, s->hdr->uuid, 16) == 0)
+			return 0;
+		warnx("%s: offset %" PRIu64 ": a second stream; a store "
+		    "holds one stream", s->o->input ? s->o->input : "-",
+		    rec->offset);
+		return -1;
+	}
 	if (cdp_spool_begin(s->sp, rec) == -1) {
 		if (errno == EEXIST && cdp_spool_uuid(s->sp, held)) {
 			cdp_uuid_format(held, a);
@@ -288,102 +282,88 @@ take_hdr(struct send *s, const struct cdp_record *rec)
 	return 0;
 }
 
-/* Whether rec is one the spool or the receiver has already. */
+/*
+ * Make what was put in the spool sendable, and wake the sender: once per
+ * group of records, but at once when the input pauses or the input
+ * thread is about to wait, so that nothing taken waits for more to come.
+ */
 static int
-have_already(struct send *s, const struct cdp_record *rec)
+flush_put(struct send *s)
 {
-	uint64_t skip;
+	int rc;
 
-	if (rec->type == CDP_T_STREAM_END && cdp_spool_ended(s->sp))
-		return 1;
-	if (rec->seq == 0)
-		return 0;
+	pthread_mutex_lock(&s->put_mu);
+	rc = cdp_spool_flush(s->sp);
+	pthread_mutex_unlock(&s->put_mu);
+	if (rc == -1) {
+		warnx("%s: %s", s->o->spool ? s->o->spool : "spool",
+		    cdp_spool_error(s->sp));
+		return -1;
+	}
 	pthread_mutex_lock(&s->mu);
-	skip = s->skip_below;
+	if (s->put_seq != 0)
+		s->st.seq_read = s->put_seq;
+	s->st.bytes_read += s->put_bytes;
+	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	return rec->seq < cdp_spool_next_seq(s->sp) || rec->seq < skip;
+	s->put_bytes = s->put_seq = 0;
+	return 0;
 }
 
+/* Put rec in the spool, waiting for room. */
 static int
-take_record(struct send *s, struct cdp_record *rec, uint8_t **zbuf,
-    size_t *zcap)
+spool_record(struct send *s, const struct cdp_record *rec)
 {
-	uint64_t skip;
-	long z;
+	uint64_t acked;
+	int rc;
 
-	if (rec->type == CDP_T_STREAM_HDR) {
-		if (!s->have_hdr || (s->spooled && !s->input_hdr))
-			return take_hdr(s, rec);
-		if (memcmp(rec->uuid, s->hdr->uuid, 16) != 0) {
-			warnx("%s: offset %" PRIu64 ": a second stream; a "
-			    "store holds one stream", s->o->input ?
-			    s->o->input : "-", rec->offset);
-			return -1;
-		}
-		return 0;
-	}
-	if (s->o->compress) {
-		if ((z = cdp_proto_compress(rec, s->o->compress, zbuf,
-		    zcap)) == -1)
-			return -1;
-		if (z > 0) {
-			rec->raw = *zbuf;
-			rec->raw_size = (size_t)z;
-		}
-	}
 	/*
-	 * Whether the receiver has rec already and putting it in the spool
-	 * is one step for start_at(), which decides where sending begins:
-	 * else a record it skips could slip in after it looked.  The lock
-	 * is not held while waiting for space, which only acks make.
+	 * Under put_mu, as start_at() looks at the spool: else a record it
+	 * skips could slip in after it looked.  Not while waiting for room,
+	 * which only acknowledgements make.
 	 */
 	for (;;) {
-		int rc;
-
-		pthread_mutex_lock(&s->put_mu);
 		pthread_mutex_lock(&s->mu);
-		skip = s->skip_below;
+		acked = s->acked;
 		pthread_mutex_unlock(&s->mu);
-		if (skip > cdp_spool_next_seq(s->sp) &&
-		    cdp_spool_skip_to(s->sp, skip) == -1) {
-			pthread_mutex_unlock(&s->put_mu);
-			warnx("spool: %s", cdp_spool_error(s->sp));
-			return -1;
-		}
-		if (have_already(s, rec)) {
-			pthread_mutex_unlock(&s->put_mu);
-			return 0;
-		}
-		if (rec->seq != 0 && cdp_spool_next_seq(s->sp) > 1 &&
-		    rec->seq > cdp_spool_next_seq(s->sp)) {
-			pthread_mutex_unlock(&s->put_mu);
-			warnx("%s: seq %" PRIu64 " follows seq %" PRIu64
-			    " in the spool", s->o->input ? s->o->input : "-",
-			    rec->seq, cdp_spool_next_seq(s->sp) - 1);
-			return -1;
-		}
+		pthread_mutex_lock(&s->put_mu);
 		rc = cdp_spool_put(s->sp, rec);
 		pthread_mutex_unlock(&s->put_mu);
-		if (rc == 0)
+		if (rc != -1 || errno != EAGAIN)
 			break;
-		if (errno != EAGAIN) {
-			warnx("%s: %s", s->o->spool ? s->o->spool : "spool",
-			    cdp_spool_error(s->sp));
+		if (flush_put(s) == -1)
 			return -1;
-		}
 		pthread_mutex_lock(&s->mu);
 		s->st.waiting = 1;
-		pthread_cond_wait(&s->cv, &s->mu);
+		while (s->acked == acked)
+			pthread_cond_wait(&s->cv, &s->mu);
 		s->st.waiting = 0;
 		pthread_mutex_unlock(&s->mu);
 	}
-	pthread_mutex_lock(&s->mu);
+	if (rc == -1) {
+		warnx("%s: %s", s->o->spool ? s->o->spool : "spool",
+		    cdp_spool_error(s->sp));
+		return -1;
+	}
+	if (rc == 1)
+		return 0;	/* the spool or the receiver has it */
 	if (rec->seq != 0)
-		s->st.seq_read = rec->seq;
-	s->st.bytes_read += rec->raw_size;
-	pthread_cond_broadcast(&s->cv);
+		s->put_seq = rec->seq;
+	s->put_bytes += rec->raw_size;
+	return s->put_bytes >= FLUSH_BYTES ? flush_put(s) : 0;
+}
+
+static int
+take_record(struct send *s, const struct cdp_record *rec, int pause)
+{
+	if ((rec->type == CDP_T_STREAM_HDR ? take_hdr(s, rec) :
+	    spool_record(s, rec)) == -1 || (pause && flush_put(s) == -1))
+		return -1;
+	if (!s->o->sync)
+		return 0;
 	/* --sync: the next record only once this one is durable. */
-	while (s->o->sync && rec->seq != 0 && s->acked < rec->seq)
+	pthread_mutex_lock(&s->mu);
+	while (s->acked < rec->seq)
 		pthread_cond_wait(&s->cv, &s->mu);
 	pthread_mutex_unlock(&s->mu);
 	return 0;
@@ -392,33 +372,26 @@ take_record(struct send *s, struct cdp_record *rec, uint8_t **zbuf,
 static void *
 input_thread(void *arg)
 {
+	const struct cdp_record *rec;
 	struct send *s = arg;
-	struct cdp_source *src;
-	struct cdp_reader *rd = NULL;
-	uint8_t *zbuf = NULL;
-	size_t zcap = 0;
-	int rc, failed = 1;
+	struct cdp_intake *in;
+	int rc, pause, failed = 1;
 
-	if ((src = open_input(s->o)) == NULL) {
-		warn("%s", s->o->input ? s->o->input : "-");
+	if ((in = open_input(s->o)) == NULL)
 		goto done;
-	}
-	if ((rd = cdp_reader_open(src, 0)) == NULL) {
-		warn("reader");
-		goto done;
-	}
-	while ((rc = cdp_reader_next(rd, &in_rec)) == 1)
-		if (take_record(s, &in_rec, &zbuf, &zcap) == -1)
+	while ((rc = cdp_intake_next(in, &rec, &pause)) == 1)
+		if (take_record(s, rec, pause) == -1)
 			goto done;
 	if (rc == -1) {
-		warnx("%s: %s", cdp_source_name(src), cdp_reader_error(rd));
+		warnx("%s", cdp_intake_error(in));
 		goto done;
 	}
 	failed = 0;
 done:
-	cdp_reader_close(rd);
-	cdp_source_close(src);
-	free(zbuf);
+	/* Whatever was taken goes out, even after a bad record. */
+	if (flush_put(s) == -1)
+		failed = 1;
+	cdp_intake_close(in);
 	pthread_mutex_lock(&s->mu);
 	s->in_done = 1;
 	s->in_failed = failed;
@@ -514,13 +487,24 @@ start_at(struct send *s, uint64_t next_seq, uint64_t *pos)
 	int rc = 0;
 
 	pthread_mutex_lock(&s->put_mu);
-	have = cdp_spool_next_seq(s->sp);
-	pthread_mutex_lock(&s->mu);
-	if (next_seq > have) {
-		/* The receiver is ahead: it has what we have not read yet. */
-		if (next_seq > s->skip_below)
-			s->skip_below = next_seq;
+	/* Every record put is in the index that decides where to start. */
+	if (cdp_spool_flush(s->sp) == -1) {
+		pthread_mutex_unlock(&s->put_mu);
+		warnx("%s: %s", s->o->spool ? s->o->spool : "spool",
+		    cdp_spool_error(s->sp));
+		return -1;
 	}
+	have = cdp_spool_next_seq(s->sp);
+	/*
+	 * The receiver is ahead: it has what we have not read yet, so the
+	 * spool skips to there (and drops what it holds, all acknowledged).
+	 */
+	if (next_seq > have && cdp_spool_skip_to(s->sp, next_seq) == -1) {
+		pthread_mutex_unlock(&s->put_mu);
+		warnx("spool: %s", cdp_spool_error(s->sp));
+		return -1;
+	}
+	pthread_mutex_lock(&s->mu);
 	if (next_seq - 1 > s->acked) {
 		cdp_spool_ack(s->sp, next_seq - 1, NULL, NULL);
 		s->acked = s->st.seq_acked = next_seq - 1;
@@ -539,16 +523,16 @@ start_at(struct send *s, uint64_t next_seq, uint64_t *pos)
 	return rc;
 }
 
-/* Called for each record as it goes out. */
+/* Called for each group of records as it goes out. */
 static void
-sent(void *arg, const struct cdp_spool_rec *info)
+sent(void *arg, uint64_t seq, uint64_t bytes)
 {
 	struct send *s = arg;
 
 	pthread_mutex_lock(&s->mu);
-	if (info->seq != 0)
-		s->st.seq_sent = info->seq;
-	s->st.bytes_sent += info->size;
+	if (seq != 0)
+		s->st.seq_sent = seq;
+	s->st.bytes_sent += bytes;
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -569,11 +553,11 @@ pump(struct send *s, struct conn *c, uint64_t pos)
 			break;
 		}
 		pthread_mutex_lock(&s->mu);
-		while (!s->conn_lost && pos == cdp_spool_end(s->sp) &&
+		while (!s->conn_lost && pos >= cdp_spool_end(s->sp) &&
 		    !s->in_done)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->conn_lost || (s->in_done &&
-		    pos == cdp_spool_end(s->sp))) {
+		    pos >= cdp_spool_end(s->sp))) {
 			ok = !s->conn_lost;
 			pthread_mutex_unlock(&s->mu);
 			break;

@@ -1,6 +1,5 @@
 /*
- * cdp_proto.c: DEST operands, the remote shell, and re-compression in
- * flight.
+ * cdp_proto.c: DEST operands and the remote shell.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -15,15 +14,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <libdeflate.h>
 
 #include "cdp_format.h"
 #include "cdp_proto.h"
 #include "cdp_reader.h"
 #include "cdp_source.h"
-#include "cdp_writer.h"
 
-#define COMPRESS_MIN	128	/* payloads shorter than this stay as they are */
 #define CHILD_GRACE_MS	5000	/* before SIGTERM to a child that lingers */
 
 struct cdp_conn {
@@ -373,62 +369,6 @@ cdp_conn_close(struct cdp_conn *c, int how, char *why, size_t whylen)
 	free(c->who);
 	free(c);
 	return status;
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-long
-cdp_proto_compress(const struct cdp_record *rec, int level, uint8_t **out,
-    size_t *cap)
-{
-	/* libdeflate: zlib's format at several times zlib's speed. */
-	static struct libdeflate_compressor *c;
-	static int c_level;
-	uint32_t hdr_len, plen = rec->stored_len;
-	const uint8_t *payload;
-	size_t need, total, zlen;
-	uint8_t *buf;
-
-	if ((rec->flags & CDP_F_COMPRESSED) || plen < COMPRESS_MIN ||
-	    rec->raw_size < CDP_HDR_LEN)
-		return 0;
-	hdr_len = le32(rec->raw + 8);
-	if (hdr_len < CDP_HDR_LEN || hdr_len + (size_t)plen > rec->raw_size)
-		return 0;
-	payload = rec->raw + hdr_len;
-	if (c == NULL || c_level != level) {
-		if (c != NULL)
-			libdeflate_free_compressor(c);
-		if ((c = libdeflate_alloc_compressor(level)) == NULL)
-			return -1;
-		c_level = level;
-	}
-	need = CDP_HDR_LEN + plen + CDP_ALIGN;
-	if (need > *cap) {
-		if ((buf = realloc(*out, need)) == NULL)
-			return -1;
-		*out = buf;
-		*cap = need;
-	}
-	buf = *out;
-	/* Only a result smaller than the payload is of use. */
-	zlen = libdeflate_zlib_compress(c, payload, plen, buf + CDP_HDR_LEN,
-	    plen - 1);
-	if (zlen == 0)
-		return 0;
-	total = (CDP_HDR_LEN + zlen + CDP_ALIGN - 1) & ~(size_t)(CDP_ALIGN - 1);
-	if (total >= rec->raw_size)
-		return 0;
-	cdp_writer_frame(buf, rec->type, rec->flags | CDP_F_COMPRESSED,
-	    rec->seq, rec->time_ns, (uint32_t)zlen, plen,
-	    libdeflate_crc32(0, buf + CDP_HDR_LEN, zlen));
-	memset(buf + CDP_HDR_LEN + zlen, 0, total - CDP_HDR_LEN - zlen);
-	return (long)total;
 }
 
 /* The receiver next to our own executable, else the one in PATH. */

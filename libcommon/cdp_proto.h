@@ -108,14 +108,4 @@ int	 cdp_write_all(int fd, const void *buf, size_t n);
 /* Sleep ms milliseconds, whatever signals arrive. */
 void	 cdp_sleep_ms(int ms);
 
-/*
- * --compress: re-frame rec (as read) with its payload deflated at level,
- * if that makes it smaller.  Returns the framed length written to *out
- * (a buffer grown as needed, *cap its size), or 0 when the record is best
- * sent as it is.  -1 and errno on failure.  Not thread-safe: it keeps
- * one compressor.
- */
-long	 cdp_proto_compress(const struct cdp_record *rec, int level,
-	    uint8_t **out, size_t *cap);
-
 #endif

@@ -7,7 +7,12 @@
  * knows whether what the spool holds still matters; it is only a hint
  * (the receiver's RESUME decides what is sent), so it is written about
  * once a second and at close, never flushed.
+ *
+ * Records go out straight from the segment files, with sendfile(2): the
+ * spool is written once and read by the kernel, not copied through here.
  */
+#include <sys/sendfile.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,9 +36,6 @@
 
 struct cdp_spool {
 	struct cdp_store *st;
-	/* cdp_spool_send(): kept between calls (one sender at a time). */
-	uint8_t		*send_buf, *send_rec;
-	size_t		 send_cap;
 	char		*dir;
 	uint64_t	 max_bytes;
 	pthread_mutex_t	 mu;
@@ -41,6 +43,7 @@ struct cdp_spool {
 	struct cdp_spool_rec *ix;	/* entries [head, head + len) */
 	size_t		 head, len, cap;
 	uint64_t	 base;		/* position of ix[head] */
+	uint64_t	 flushed;	/* position after the last flushed */
 	uint64_t	 acked;
 	int64_t		 acked_at;
 
@@ -71,12 +74,31 @@ ix_push(struct cdp_spool *sp, const struct cdp_spool_rec *e)
 	return 0;
 }
 
+/* Whether the last record held is a STREAM_END (called with mu held). */
+static int
+ix_ended(const struct cdp_spool *sp)
+{
+	return sp->len > 0 &&
+	    sp->ix[sp->head + sp->len - 1].type == CDP_T_STREAM_END;
+}
+
 static void
 ix_pop(struct cdp_spool *sp)
 {
 	sp->head++;
 	sp->len--;
 	sp->base++;
+	if (sp->flushed < sp->base)
+		sp->flushed = sp->base;
+}
+
+/* Forget every record (called with mu held). */
+static void
+ix_clear(struct cdp_spool *sp)
+{
+	sp->base += sp->len;
+	sp->head = sp->len = 0;
+	sp->flushed = sp->base;
 }
 
 /* Index the records of one segment. */
@@ -87,6 +109,7 @@ index_segment(struct cdp_spool *sp, uint64_t segment)
 	struct cdp_reader *r = NULL;
 	struct cdp_record *rec;
 	struct cdp_spool_rec e;
+	uint64_t hdr_off = 0;
 	int fd, rc = -1;
 
 	if ((rec = malloc(sizeof(*rec))) == NULL)
@@ -96,14 +119,21 @@ index_segment(struct cdp_spool *sp, uint64_t segment)
 	    (r = cdp_reader_open(src, 0)) == NULL)
 		goto done;
 	while ((rc = cdp_reader_next(r, rec)) == 1) {
-		if (rec->type == CDP_T_STREAM_HDR)
+		if (rec->type == CDP_T_STREAM_HDR) {
+			hdr_off = rec->offset;
 			continue;
+		}
 		e.seq = rec->seq;
 		e.time_ns = rec->time_ns;
 		e.type = rec->type;
 		e.size = (uint32_t)rec->raw_size;
 		e.segment = segment;
 		e.offset = rec->offset;
+		/* A section after STREAM_END is sent with its header. */
+		if (ix_ended(sp)) {
+			e.size += (uint32_t)(e.offset - hdr_off);
+			e.offset = hdr_off;
+		}
 		if (ix_push(sp, &e) == -1) {
 			rc = -1;
 			break;
@@ -203,6 +233,7 @@ cdp_spool_open(const char *dir, uint64_t max_bytes, const char **why)
 		}
 	free(segs);
 	segs = NULL;
+	sp->flushed = sp->base + sp->len;
 	/* What was acknowledged before is not needed again. */
 	cdp_spool_ack(sp, sp->acked, NULL, NULL);
 	return sp;
@@ -273,8 +304,7 @@ cdp_spool_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
 		if (cdp_store_clear(sp->st, 0) == -1)
 			return -1;
 		pthread_mutex_lock(&sp->mu);
-		sp->base += sp->len;
-		sp->head = sp->len = 0;
+		ix_clear(sp);
 		sp->acked = 0;
 		pthread_mutex_unlock(&sp->mu);
 	}
@@ -285,14 +315,26 @@ int
 cdp_spool_put(struct cdp_spool *sp, const struct cdp_record *rec)
 {
 	struct cdp_store_pos pos = { UINT64_MAX, 0 };
+	uint64_t next = cdp_store_next_seq(sp->st);
 	struct cdp_spool_rec e;
-	int rc;
+	size_t hdr_len;
+	int rc, ended;
 
 	if (rec->type == CDP_T_STREAM_HDR)
 		return 0;
+	if ((rec->type == CDP_T_STREAM_END && cdp_store_ended(sp->st)) ||
+	    (rec->seq != 0 && rec->seq < next))
+		return 1;
+	if (rec->seq != 0 && next > 1 && rec->seq > next) {
+		snprintf(sp->err, sizeof(sp->err), "seq %" PRIu64 " follows "
+		    "seq %" PRIu64 " in the spool", rec->seq, next - 1);
+		errno = EINVAL;
+		return -1;
+	}
 	pthread_mutex_lock(&sp->mu);
 	rc = sp->len > 0 &&
 	    cdp_store_bytes(sp->st) + rec->raw_size > sp->max_bytes;
+	ended = ix_ended(sp);
 	pthread_mutex_unlock(&sp->mu);
 	if (rc) {
 		errno = EAGAIN;
@@ -308,6 +350,16 @@ cdp_spool_put(struct cdp_spool *sp, const struct cdp_record *rec)
 	e.size = (uint32_t)rec->raw_size;
 	e.segment = pos.segment;
 	e.offset = pos.offset;
+	/*
+	 * After a STREAM_END the store put the stream's header right before
+	 * the record (or started a segment with it): the two go out as one,
+	 * so that the receiver sees the section start.
+	 */
+	if (ended && cdp_store_header(sp->st, &hdr_len) != NULL &&
+	    e.offset >= hdr_len) {
+		e.offset -= hdr_len;
+		e.size += (uint32_t)hdr_len;
+	}
 	pthread_mutex_lock(&sp->mu);
 	rc = ix_push(sp, &e);
 	pthread_mutex_unlock(&sp->mu);
@@ -315,11 +367,34 @@ cdp_spool_put(struct cdp_spool *sp, const struct cdp_record *rec)
 }
 
 int
+cdp_spool_flush(struct cdp_spool *sp)
+{
+	uint64_t end;
+
+	pthread_mutex_lock(&sp->mu);
+	end = sp->base + sp->len;
+	pthread_mutex_unlock(&sp->mu);
+	/*
+	 * Everything put before end is in the store; a commit writes out
+	 * what the store gathered (a spool's store never flushes to disk).
+	 */
+	if (cdp_store_commit(sp->st, 0) == -1) {
+		snprintf(sp->err, sizeof(sp->err), "%s",
+		    cdp_store_error(sp->st));
+		return -1;
+	}
+	pthread_mutex_lock(&sp->mu);
+	if (end > sp->flushed)
+		sp->flushed = end;
+	pthread_mutex_unlock(&sp->mu);
+	return 0;
+}
+
+int
 cdp_spool_skip_to(struct cdp_spool *sp, uint64_t seq)
 {
 	pthread_mutex_lock(&sp->mu);
-	sp->base += sp->len;
-	sp->head = sp->len = 0;
+	ix_clear(sp);
 	if (seq - 1 > sp->acked)
 		sp->acked = seq - 1;
 	pthread_mutex_unlock(&sp->mu);
@@ -336,9 +411,13 @@ cdp_spool_ack(struct cdp_spool *sp, uint64_t seq,
 	pthread_mutex_lock(&sp->mu);
 	if (seq > sp->acked)
 		sp->acked = seq;
-	/* Keep STREAM_END: it is acknowledged only by a clean goodbye. */
+	/*
+	 * Keep STREAM_END: it is acknowledged only by a clean goodbye, or by
+	 * the acknowledgement of a record after it.
+	 */
 	while (sp->len > 0 && (e = &sp->ix[sp->head])->seq <= seq &&
-	    e->type != CDP_T_STREAM_END) {
+	    (e->type != CDP_T_STREAM_END || (sp->len > 1 &&
+	    e[1].seq != 0 && e[1].seq <= seq))) {
 		if (e->seq != 0 && each != NULL)
 			each(arg, e);
 		ix_pop(sp);
@@ -388,9 +467,22 @@ cdp_spool_end(struct cdp_spool *sp)
 	uint64_t v;
 
 	pthread_mutex_lock(&sp->mu);
-	v = sp->base + sp->len;
+	v = sp->flushed;
 	pthread_mutex_unlock(&sp->mu);
 	return v;
+}
+
+/* The segment file of the record being read, kept open. */
+static int
+segment_fd(struct cdp_spool *sp, uint64_t segment)
+{
+	if (sp->rfd != -1 && sp->rseg == segment)
+		return sp->rfd;
+	if (sp->rfd != -1)
+		close(sp->rfd);
+	sp->rfd = cdp_store_open_segment(sp->st, segment);
+	sp->rseg = segment;
+	return sp->rfd;
 }
 
 int
@@ -398,6 +490,7 @@ cdp_spool_read(struct cdp_spool *sp, uint64_t pos, uint8_t **buf,
     size_t *cap, struct cdp_spool_rec *info)
 {
 	size_t done = 0;
+	int fd;
 
 	pthread_mutex_lock(&sp->mu);
 	if (pos < sp->base) {
@@ -413,6 +506,8 @@ cdp_spool_read(struct cdp_spool *sp, uint64_t pos, uint8_t **buf,
 	pthread_mutex_unlock(&sp->mu);
 	if (buf == NULL)
 		return 1;
+	if (pos >= cdp_spool_end(sp) && cdp_spool_flush(sp) == -1)
+		return -1;
 
 	if (info->size > *cap) {
 		uint8_t *n = realloc(*buf, info->size);
@@ -422,16 +517,10 @@ cdp_spool_read(struct cdp_spool *sp, uint64_t pos, uint8_t **buf,
 		*buf = n;
 		*cap = info->size;
 	}
-	if (sp->rfd == -1 || sp->rseg != info->segment) {
-		if (sp->rfd != -1)
-			close(sp->rfd);
-		sp->rfd = cdp_store_open_segment(sp->st, info->segment);
-		if (sp->rfd == -1)
-			return -1;
-		sp->rseg = info->segment;
-	}
+	if ((fd = segment_fd(sp, info->segment)) == -1)
+		return -1;
 	while (done < info->size) {
-		ssize_t r = pread(sp->rfd, *buf + done, info->size - done,
+		ssize_t r = pread(fd, *buf + done, info->size - done,
 		    (off_t)(info->offset + done));
 
 		if (r == -1 && errno == EINTR)
@@ -469,8 +558,6 @@ cdp_spool_close(struct cdp_spool *sp)
 	cdp_store_close(sp->st);
 	pthread_mutex_destroy(&sp->mu);
 	free(sp->ix);
-	free(sp->send_buf);
-	free(sp->send_rec);
 	free(sp->dir);
 	free(sp);
 }
@@ -519,52 +606,71 @@ cdp_spool_remove_tmp(const char *dir)
 	rmdir(dir);
 }
 
+/* Copy len bytes at off of file in to out.  0, or -1 and errno. */
+static int
+send_range(int out, int in, uint64_t off, uint64_t len)
+{
+	off_t o = (off_t)off;
+
+	while (len > 0) {
+		ssize_t n = sendfile(out, in, &o, (size_t)len);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;	/* the segment is short */
+			return -1;
+		}
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
 int
 cdp_spool_send(struct cdp_spool *sp, int fd, uint64_t *pos,
-    void (*sent)(void *, const struct cdp_spool_rec *), void *arg)
+    void (*sent)(void *, uint64_t, uint64_t), void *arg)
 {
-	uint8_t *buf;
-	size_t len = 0;
-	struct cdp_spool_rec info;
-	int r, rc = -1;
+	struct cdp_spool_rec *e;
+	uint64_t seq, seg, off, len;
+	size_t i, n;
+	int in;
 
-	if (sp->send_buf == NULL &&
-	    (sp->send_buf = malloc(CDP_SPOOL_SEND_BUF)) == NULL)
-		return -1;
-	buf = sp->send_buf;
 	for (;;) {
-		r = cdp_spool_read(sp, *pos, &sp->send_rec, &sp->send_cap,
-		    &info);
-		if (r == -1 && errno == ERANGE) {
+		pthread_mutex_lock(&sp->mu);
+		if (*pos < sp->base) {
 			/* The spool skipped ahead to what the receiver has. */
-			if (cdp_spool_find(sp, 1, pos) == 0)
-				continue;
-		}
-		if (r == -1)
-			break;
-		if (r == 1 && len + info.size <= CDP_SPOOL_SEND_BUF) {
-			memcpy(buf + len, sp->send_rec, info.size);
-			len += info.size;
-			(*pos)++;
-			if (sent != NULL)
-				sent(arg, &info);
+			pthread_mutex_unlock(&sp->mu);
+			if (cdp_spool_find(sp, 1, pos) == -1)
+				return -1;
 			continue;
 		}
-		/* Buffer full, or nothing more for now: send what we have. */
-		if (len > 0 && cdp_write_all(fd, buf, len) == -1)
-			break;
-		len = 0;
-		if (r == 0) {
-			rc = 0;
-			break;
+		if (*pos >= sp->flushed) {
+			pthread_mutex_unlock(&sp->mu);
+			return 0;
 		}
-		if (info.size > CDP_SPOOL_SEND_BUF) {
-			if (sent != NULL)
-				sent(arg, &info);
-			if (cdp_write_all(fd, sp->send_rec, info.size) == -1)
+		/* The records that follow each other in one segment. */
+		i = sp->head + (size_t)(*pos - sp->base);
+		e = &sp->ix[i];
+		seq = e->seq;
+		seg = e->segment;
+		off = e->offset;
+		len = e->size;
+		for (n = 1; *pos + n < sp->flushed && len < CDP_SPOOL_SEND_MAX;
+		    n++) {
+			e = &sp->ix[i + n];
+			if (e->segment != seg || e->offset != off + len)
 				break;
-			(*pos)++;
+			if (e->seq != 0)
+				seq = e->seq;
+			len += e->size;
 		}
+		pthread_mutex_unlock(&sp->mu);
+		if (sent != NULL)
+			sent(arg, seq, len);
+		if ((in = segment_fd(sp, seg)) == -1 ||
+		    send_range(fd, in, off, len) == -1)
+			return -1;
+		*pos += n;
 	}
-	return rc;
 }

@@ -11,7 +11,11 @@
  *
  * Records are numbered by their position in the spool (an index that only
  * grows), so a reader's position stays valid while older records go.
- * All calls are safe from several threads.
+ * What cdp_spool_put() adds may sit in a buffer of the store (written with
+ * one write(2) per group of records, not one per record); it is for
+ * readers, and sent, from cdp_spool_flush() on.  All calls are safe from
+ * several threads, with one reader (cdp_spool_read(), cdp_spool_send())
+ * at a time.
  */
 #ifndef CDP_SPOOL_H
 #define CDP_SPOOL_H
@@ -41,7 +45,6 @@ struct cdp_spool_rec {
 struct cdp_spool *cdp_spool_open(const char *dir, uint64_t max_bytes,
 	    const char **why);
 
-/* The stream held: 1 and uuid, or 0. */
 /*
  * A spool of its own in a new directory under $TMPDIR (or /tmp), for a
  * sender given no --spool: *dir is set to it (malloc'ed), to be removed
@@ -51,6 +54,7 @@ struct cdp_spool *cdp_spool_open_tmp(uint64_t max_bytes, char **dir,
 	    const char **why);
 void	 cdp_spool_remove_tmp(const char *dir);
 
+/* The stream held: 1 and uuid, or 0. */
 int	 cdp_spool_uuid(struct cdp_spool *, uint8_t uuid[16]);
 
 /* The framed STREAM_HDR of the stream held; NULL if none. */
@@ -72,13 +76,26 @@ int	 cdp_spool_ended(struct cdp_spool *);
  */
 int	 cdp_spool_begin(struct cdp_spool *, const struct cdp_record *hdr);
 
-/* Add a framed record (raw, raw_size, seq, time_ns, type from rec). */
+/*
+ * Add a framed record (raw, raw_size, seq, time_ns, type; u64 for a
+ * STREAM_END).  Returns 0, or 1 when it is not added because the spool
+ * holds it or held it (a seq below cdp_spool_next_seq(), a second
+ * STREAM_END), or -1 with errno: EAGAIN when the spool is full, EINVAL
+ * for a seq past the next one.
+ */
 int	 cdp_spool_put(struct cdp_spool *, const struct cdp_record *rec);
+
+/*
+ * Write out what cdp_spool_put() added, and make it readable and sendable
+ * (cdp_spool_end() moves on).  Call from the thread that calls
+ * cdp_spool_put(), or with puts held off.  0, or -1 and errno.
+ */
+int	 cdp_spool_flush(struct cdp_spool *);
 
 /*
  * The receiver has every record before seq, more than the spool: drop
  * everything, and take seq as the next record.  Call from the thread that
- * calls cdp_spool_put().
+ * calls cdp_spool_put(), or with puts held off.
  */
 int	 cdp_spool_skip_to(struct cdp_spool *, uint64_t seq);
 
@@ -97,27 +114,29 @@ int	 cdp_spool_ack(struct cdp_spool *, uint64_t seq,
  */
 int	 cdp_spool_find(struct cdp_spool *, uint64_t next_seq, uint64_t *pos);
 
-/* Position after the last record held. */
+/* Position after the last record flushed. */
 uint64_t cdp_spool_end(struct cdp_spool *);
 
 /*
  * Read the record at pos into *buf (grown as needed, *cap its size) and
- * describe it in *info (only describe it when buf is NULL).  Returns 1,
- * 0 if pos is the end, -1 and errno.
+ * describe it in *info (only describe it when buf is NULL).  A record not
+ * flushed yet is flushed first (see cdp_spool_flush()).  Returns 1, 0 if
+ * pos is the end, -1 and errno.
  */
 int	 cdp_spool_read(struct cdp_spool *, uint64_t pos, uint8_t **buf,
 	    size_t *cap, struct cdp_spool_rec *info);
 
 /*
- * Write the records from position *pos on to fd, gathered into writes of
- * up to CDP_SPOOL_SEND_BUF bytes, until the spool has no more for now;
- * *pos follows.  sent (if not NULL) is called for each record before the
- * write that carries it.  Returns 0 when caught up, or -1 with errno set
- * (a write to fd or a read of the spool failed).
+ * Write the records from position *pos to cdp_spool_end() to fd, straight
+ * from the segment files (sendfile(2)), records that follow each other in
+ * a segment with one call of up to CDP_SPOOL_SEND_MAX bytes; *pos
+ * follows.  sent (if not NULL) is called before each such call with the
+ * last seq it carries (0 if none) and its length.  Returns 0 when caught
+ * up, or -1 with errno set (a write to fd or a read of the spool failed).
  */
-#define CDP_SPOOL_SEND_BUF	(256 * 1024)
+#define CDP_SPOOL_SEND_MAX	(1024 * 1024)
 int	 cdp_spool_send(struct cdp_spool *, int fd, uint64_t *pos,
-	    void (*sent)(void *, const struct cdp_spool_rec *), void *arg);
+	    void (*sent)(void *, uint64_t seq, uint64_t bytes), void *arg);
 
 uint64_t cdp_spool_bytes(struct cdp_spool *);
 const char *cdp_spool_error(struct cdp_spool *);

@@ -73,8 +73,7 @@ struct cdp_store {
 	 */
 	uint64_t	 cur_first, cur_size;
 	/*
-	 * Unless CDP_STORE_NOSYNC (where records are read back at once),
-	 * appended bytes are gathered here and written with one write(2)
+	 * Appended bytes are gathered here and written with one write(2)
 	 * when it is full, before a flush and before a new segment: one
 	 * system call per group of records, not per record.  written is
 	 * what the last segment holds in the file; cur_size adds wbuf.
@@ -588,8 +587,7 @@ cdp_store_open(const char *path, int flags, const char **why)
 	pthread_mutex_init(&s->commit_mu, NULL);
 	pthread_mutex_init(&s->seal_mu, NULL);
 	pthread_mutex_init(&s->wmu, NULL);
-	if (!(flags & CDP_STORE_NOSYNC) &&
-	    (s->wbuf = malloc(WBUF_SIZE)) == NULL) {
+	if ((s->wbuf = malloc(WBUF_SIZE)) == NULL) {
 		FAIL(s, "%s", strerror(errno));
 		goto fail;
 	}
