@@ -1,4 +1,4 @@
-# The S3 client (libcommon/cdp_s3.c), through tests/helpers/s3ctl, against
+# The S3 client (libcommon/cdp_s3*.c), through tests/helpers/s3ctl, against
 # a throwaway Ceph radosgw: a bucket, small objects and names that need
 # encoding, ranges, a 40 MiB object sent as a multipart upload, listings
 # (and their pages), deletes; and the messages for a missing object, a

@@ -1,4 +1,4 @@
-# The S3 client (libcommon/cdp_s3.c) against a server that lies: a fake
+# The S3 client (libcommon/cdp_s3*.c) against a server that lies: a fake
 # S3 endpoint (Python, on 127.0.0.1) answers each bucket with a different
 # kind of nonsense.  Every case must end in a clear message and exit 1,
 # never a crash, a hang or an endless loop; failures worth retrying are
