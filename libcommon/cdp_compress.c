@@ -144,7 +144,7 @@ worker(void *arg)
 {
 	struct cdp_compress *z = arg;
 	struct libdeflate_compressor *c;
-	struct batch *b;
+	struct batch *b = NULL;
 
 	/* Without a compressor of its own, it leaves the work to the rest. */
 	if ((c = libdeflate_alloc_compressor(z->level)) == NULL)
