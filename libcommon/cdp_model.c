@@ -35,7 +35,7 @@
 
 #define MEM_BLOCK	(1u << 20)
 
-/* Journal sums kept at most (40 bytes each): 256 GiB of WRITE data. */
+/* Journal sums kept at most (32 bytes each): 256 GiB of WRITE data. */
 #define JSUMS_MAX	((size_t)4 << 20)
 
 static uint64_t
@@ -578,44 +578,14 @@ keep(struct cdp_model *m, const uint8_t *data, size_t len)
 	return b->data + b->used - len;
 }
 
-static size_t
-jsum_slot(const struct cdp_model *m, int input, uint64_t at)
-{
-	uint64_t h = (at * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)input;
-	size_t i = (size_t)(h ^ (h >> 31)) & (m->capjsums - 1);
-
-	while (m->jsums[i].len != 0 &&
-	    (m->jsums[i].at != at || m->jsums[i].input != input))
-		i = (i + 1) & (m->capjsums - 1);
-	return i;
-}
-
-static int
-jsum_grow(struct cdp_model *m)
-{
-	struct jsum *old = m->jsums;
-	size_t i, ocap = m->capjsums;
-
-	m->capjsums = ocap ? ocap * 2 : 4096;
-	if ((m->jsums = calloc(m->capjsums, sizeof(*m->jsums))) == NULL) {
-		m->jsums = old;
-		m->capjsums = ocap;
-		return -1;
-	}
-	for (i = 0; i < ocap; i++)
-		if (old[i].len != 0)
-			m->jsums[jsum_slot(m, old[i].input, old[i].at)] =
-			    old[i];
-	free(old);
-	return 0;
-}
-
 /*
  * Hash the data of WRITE r, kept at offset at of input, on the grid of
  * cdp_treehash.h: each chunk that starts in it, up to the chunk's end or
  * the record's.  Those are the sums a file written in records of whole
  * chunks is compared with; other chunks are read again at compare time.
- * Running out of room only means that.
+ * Records come in journal order, so the sums are appended in order of
+ * (input, at) and found by bisection: no table to probe while reading.
+ * Running out of room only means fewer sums.
  */
 static void
 hash_write(struct cdp_model *m, const struct cdp_record *r, int input,
@@ -629,12 +599,22 @@ hash_write(struct cdp_model *m, const struct cdp_record *r, int input,
 		uint64_t e = end - s < chunk ? end : s + chunk;
 		struct jsum *j;
 
-		if (m->njsums >= JSUMS_MAX || ((m->njsums + 1) * 2 >
-		    m->capjsums && jsum_grow(m) == -1))
-			return;
-		j = &m->jsums[jsum_slot(m, input, at + (s - r->off))];
-		if (j->len == 0)
-			m->njsums++;
+		if (m->njsums > 0) {
+			j = &m->jsums[m->njsums - 1];
+			if (j->input > input || (j->input == input &&
+			    j->at >= at + (s - r->off)))
+				return;		/* out of order: not kept */
+		}
+		if (m->njsums == m->capjsums) {
+			size_t cap = m->capjsums ? m->capjsums * 2 : 4096;
+
+			if (cap > JSUMS_MAX || (j = realloc(m->jsums,
+			    cap * sizeof(*j))) == NULL)
+				return;
+			m->jsums = j;
+			m->capjsums = cap;
+		}
+		j = &m->jsums[m->njsums++];
 		j->at = at + (s - r->off);
 		j->input = input;
 		j->len = (uint32_t)(e - s);
@@ -647,14 +627,21 @@ int
 cdp_model_jsum(const struct cdp_model *m, int input, uint64_t at,
     size_t len, struct cdp_treehash_sum *s)
 {
-	const struct jsum *j;
+	size_t lo = 0, hi = m->njsums;
 
-	if (m->capjsums == 0)
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct jsum *j = &m->jsums[mid];
+
+		if (j->input < input || (j->input == input && j->at < at))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == m->njsums || m->jsums[lo].input != input ||
+	    m->jsums[lo].at != at || m->jsums[lo].len != len)
 		return 0;
-	j = &m->jsums[jsum_slot(m, input, at)];
-	if (j->len == 0 || j->len != len)
-		return 0;
-	*s = j->s;
+	*s = m->jsums[lo].s;
 	return 1;
 }
 

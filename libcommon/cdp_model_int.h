@@ -56,7 +56,7 @@ struct stream {
  */
 struct jsum {
 	uint64_t	 at;
-	uint32_t	 len;		/* 0: a free slot */
+	uint32_t	 len;
 	int		 input;
 	struct cdp_treehash_sum s;
 };
@@ -83,7 +83,7 @@ struct cdp_model {
 	size_t		 mem_used, mem_max;
 
 	struct cdp_treehash *th;	/* the tree's sums, not owned */
-	struct jsum	*jsums;		/* table of journal sums */
+	struct jsum	*jsums;		/* by (input, at), as they came */
 	size_t		 njsums, capjsums;
 
 	int		 is_root;	/* euid 0: chown and modes never refused */
