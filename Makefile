@@ -39,7 +39,10 @@ BASHCOMP = $(wildcard completions/bash/cdp-*)
 ZSHCOMP	= $(wildcard completions/zsh/_cdp-*)
 
 # Per-program libraries: each program links only what it uses.
-LIBS_COMMON = $(call pc_libs,$(PKGS_COMMON)) -lpthread
+# libcurl is compiled against but not linked: libcommon/cdp_s3_curl.c
+# dlopen()s it when an s3:// location is used, so that programs start
+# without its thirty-odd libraries.
+LIBS_COMMON = $(call pc_libs,$(filter-out libcurl,$(PKGS_COMMON))) -lpthread
 LIBS_cdp-tap = $(call pc_libs,fuse3)
 PRELOAD	= $(wildcard cmd/libcdp-preload.c)
 PRELOAD_SO = $(PRELOAD:cmd/%.c=%.so)

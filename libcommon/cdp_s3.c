@@ -289,7 +289,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	long status = 0;
 	curl_off_t cl = -1;
 
-	curl_easy_getinfo(r->s->curl, CURLINFO_RESPONSE_CODE, &status);
+	cdp_s3_curl.easy_getinfo(r->s->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status < 200 || status > 299) {
 		/* An error reply's start says what it is; drop the rest. */
 		if (r->blen >= S3_ERRBODY_MAX)
@@ -302,7 +302,7 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 			r->toobig = 1;
 			return 0;
 		}
-		if (r->blen == 0 && curl_easy_getinfo(r->s->curl,
+		if (r->blen == 0 && cdp_s3_curl.easy_getinfo(r->s->curl,
 		    CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
 		    cl > 0) {
 			if (r->max != 0 && (uint64_t)cl > r->max) {
@@ -408,54 +408,55 @@ perform_once(struct s3_req *r)
 	r->retryable = 0;
 	if ((url = req_url(r)) == NULL)
 		return cdp_s3_nomem(s, cdp_s3_what(s, r->name, w, sizeof(w)));
-	curl_easy_reset(c);
+	cdp_s3_curl.easy_reset(c);
 	s->curl_err[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->curl_err);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)S3_CONNECT_S);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)S3_STALL_S);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "cdp");
-	curl_easy_setopt(c, CURLOPT_USERNAME, s->key_id);
-	curl_easy_setopt(c, CURLOPT_PASSWORD, s->secret);
-	curl_easy_setopt(c, CURLOPT_AWS_SIGV4, s->sigv4);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, s->hdrs);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_URL, url);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cdp_s3_curl.easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_ERRORBUFFER, s->curl_err);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)S3_CONNECT_S);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)S3_STALL_S);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_USERAGENT, "cdp");
+	cdp_s3_curl.easy_setopt(c, CURLOPT_USERNAME, s->key_id);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_PASSWORD, s->secret);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_AWS_SIGV4, s->sigv4);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_HTTPHEADER, s->hdrs);
 	if (s->ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_CAINFO, s->ca_file);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_HEADERDATA, r);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	cdp_s3_curl.easy_setopt(c, CURLOPT_WRITEDATA, r);
 	if (r->range != NULL)
-		curl_easy_setopt(c, CURLOPT_RANGE, r->range);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_RANGE, r->range);
 	if (strcmp(r->method, "HEAD") == 0)
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_NOBODY, 1L);
 	else if (strcmp(r->method, "GET") != 0 && !r->upload)
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
 	if (r->upload) {
 		/*
 		 * PUT and POST both go as an upload from read_cb, so that a
 		 * POST has a Content-Length and no form Content-Type.
 		 */
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+		cdp_s3_curl.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)r->ulen);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-		curl_easy_setopt(c, CURLOPT_READDATA, r);
-		curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
-		curl_easy_setopt(c, CURLOPT_SEEKDATA, r);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_READDATA, r);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_SEEKFUNCTION, seek_cb);
+		cdp_s3_curl.easy_setopt(c, CURLOPT_SEEKDATA, r);
 		if (strcmp(r->method, "PUT") != 0)
-			curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, r->method);
+			cdp_s3_curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST,
+			    r->method);
 	}
-	rc = curl_easy_perform(c);
+	rc = cdp_s3_curl.easy_perform(c);
 	free(url);
 	r->tries++;
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		cdp_s3_curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 		return 0;
 	}
 	cdp_s3_what(s, r->name, w, sizeof(w));
@@ -474,7 +475,7 @@ perform_once(struct s3_req *r)
 	r->retryable = curl_retryable(rc);
 	errno = r->retryable ? EAGAIN : EIO;
 	return FAIL(s, "%s: %s", w,
-	    s->curl_err[0] ? s->curl_err : curl_easy_strerror(rc));
+	    s->curl_err[0] ? s->curl_err : cdp_s3_curl.easy_strerror(rc));
 }
 
 static void

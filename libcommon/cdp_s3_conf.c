@@ -11,7 +11,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +23,6 @@
 #define S3_THRESHOLD	(16ULL << 20)	/* put_fd: multipart above this */
 #define S3_PART		(8ULL << 20)	/* and parts of this size */
 #define S3_TRIES	4
-
-static pthread_once_t	global_once = PTHREAD_ONCE_INIT;
-static CURLcode		global_rc = CURLE_FAILED_INIT;
-
-static void
-global_init(void)
-{
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /*
  * Bucket names as S3 has them (3 to 63 of a-z 0-9 . -), with upper case
@@ -99,20 +89,20 @@ set_endpoint(struct cdp_s3 *s, const char *ep, char *why, size_t whylen)
 	size_t n;
 	int rc = -1;
 
-	if ((u = curl_url()) == NULL) {
+	if ((u = cdp_s3_curl.url()) == NULL) {
 		errno = ENOMEM;
 		return cdp_s3_seterr(why, whylen, "out of memory");
 	}
-	if (curl_url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+	if (cdp_s3_curl.url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
+	    cdp_s3_curl.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    cdp_s3_curl.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		errno = EINVAL;
 		cdp_s3_seterr(why, whylen, "S3 endpoint: not a URL "
 		    "(http://HOST[:PORT] or https://HOST[:PORT])");
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT) !=
-	    CURLUE_OK)
+	if (cdp_s3_curl.url_get(u, CURLUPART_PORT, &port,
+	    CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
 		port = NULL;
 	n = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + 5;
 	if ((s->endpoint = malloc(n)) == NULL) {
@@ -121,17 +111,17 @@ set_endpoint(struct cdp_s3 *s, const char *ep, char *why, size_t whylen)
 	}
 	snprintf(s->endpoint, n, "%s://%s%s%s", scheme, host,
 	    port ? ":" : "", port ? port : "");
-	if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
+	if (cdp_s3_curl.url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
+	    cdp_s3_curl.url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
 		errno = EINVAL;
 		cdp_s3_seterr(why, whylen, "%s: S3 endpoint: no user name or "
 		    "password in the URL (use AWS_ACCESS_KEY_ID and "
 		    "AWS_SECRET_ACCESS_KEY)", s->endpoint);
 		goto out;
 	}
-	if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK ||
-	    (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
+	if (cdp_s3_curl.url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK ||
+	    cdp_s3_curl.url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK ||
+	    (cdp_s3_curl.url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
 	    strcmp(path, "/") != 0 && strcmp(path, "") != 0)) {
 		errno = EINVAL;
 		cdp_s3_seterr(why, whylen, "%s: S3 endpoint: only "
@@ -158,12 +148,12 @@ set_endpoint(struct cdp_s3 *s, const char *ep, char *why, size_t whylen)
 	}
 	rc = 0;
 out:
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_free(part);
-	curl_url_cleanup(u);
+	cdp_s3_curl.free(scheme);
+	cdp_s3_curl.free(host);
+	cdp_s3_curl.free(port);
+	cdp_s3_curl.free(path);
+	cdp_s3_curl.free(part);
+	cdp_s3_curl.url_cleanup(u);
 	return rc;
 }
 
@@ -244,13 +234,9 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 		    url ? url : "(null)");
 		return NULL;
 	}
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK) {
-		errno = ENOMEM;
-		cdp_s3_seterr(why, whylen, "libcurl: %s",
-		    curl_easy_strerror(global_rc));
+	/* Loaded only now: programs that never see s3:// start faster. */
+	if (cdp_s3_curl_load(url, why, whylen) == -1)
 		return NULL;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		goto nomem;
 	s->mp_threshold = S3_THRESHOLD;
@@ -309,7 +295,7 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 			s->max_keys = 0;
 	}
 
-	if ((l = curl_slist_append(NULL,
+	if ((l = cdp_s3_curl.slist_append(NULL,
 	    "x-amz-content-sha256: UNSIGNED-PAYLOAD")) == NULL)
 		goto nomem;
 	s->hdrs = l;
@@ -325,13 +311,13 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 			hdr = NULL;
 			goto nomem;
 		}
-		if ((l = curl_slist_append(s->hdrs, hdr)) == NULL)
+		if ((l = cdp_s3_curl.slist_append(s->hdrs, hdr)) == NULL)
 			goto nomem;
 		free_secret(hdr);
 		hdr = NULL;
 		s->hdrs = l;
 	}
-	if ((s->curl = curl_easy_init()) == NULL) {
+	if ((s->curl = cdp_s3_curl.easy_init()) == NULL) {
 		errno = ENOMEM;
 		cdp_s3_seterr(why, whylen, "libcurl: cannot make a handle");
 		goto fail;
@@ -390,10 +376,10 @@ cdp_s3_close(struct cdp_s3 *s)
 	if (s == NULL)
 		return;
 	if (s->curl != NULL)
-		curl_easy_cleanup(s->curl);
+		cdp_s3_curl.easy_cleanup(s->curl);
 	for (l = s->hdrs; l != NULL; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(s->hdrs);
+	cdp_s3_curl.slist_free_all(s->hdrs);
 	free(s->endpoint);
 	free(s->bucket);
 	free(s->prefix);

@@ -4,7 +4,8 @@
  * cdp_s3.c makes requests (URL, signing, transfer, retry); cdp_s3_conf.c
  * opens and closes a handle; cdp_s3_obj.c has the requests on buckets and
  * objects and the listing; cdp_s3_multipart.c puts a file, in parts when
- * it is large; cdp_s3_xml.c reads S3's XML replies, error replies too.
+ * it is large; cdp_s3_xml.c reads S3's XML replies, error replies too;
+ * cdp_s3_curl.c loads libcurl, which they call through cdp_s3_curl only.
  * Nothing outside those files includes this header.
  */
 #ifndef CDP_S3_INT_H
@@ -74,6 +75,40 @@ struct s3_list {
 	struct cdp_s3_object *objs;
 	size_t		 n, cap;
 };
+
+/* cdp_s3_curl.c */
+
+/*
+ * The libcurl functions the client uses, with <curl/curl.h>'s own
+ * prototypes; set by cdp_s3_curl_load(), to be called only after it
+ * succeeded (a handle exists).  Members are named without "curl_":
+ * curl.h makes some of those names macros.
+ */
+struct cdp_s3_curl {
+	__typeof__(curl_global_init)	*global_init;
+	__typeof__(curl_version_info)	*version_info;
+	__typeof__(curl_easy_init)	*easy_init;
+	__typeof__(curl_easy_setopt)	*easy_setopt;
+	__typeof__(curl_easy_perform)	*easy_perform;
+	__typeof__(curl_easy_getinfo)	*easy_getinfo;
+	__typeof__(curl_easy_reset)	*easy_reset;
+	__typeof__(curl_easy_cleanup)	*easy_cleanup;
+	__typeof__(curl_easy_strerror)	*easy_strerror;
+	__typeof__(curl_slist_append)	*slist_append;
+	__typeof__(curl_slist_free_all)	*slist_free_all;
+	__typeof__(curl_free)		*free;
+	__typeof__(curl_url)		*url;
+	__typeof__(curl_url_set)	*url_set;
+	__typeof__(curl_url_get)	*url_get;
+	__typeof__(curl_url_cleanup)	*url_cleanup;
+};
+extern struct cdp_s3_curl cdp_s3_curl;
+
+/*
+ * Load libcurl (once per process) and initialise it.  0, or -1 with errno
+ * (ENOSYS: libcurl missing or too old) and "URL: why" in why.
+ */
+int	 cdp_s3_curl_load(const char *url, char *why, size_t whylen);
 
 /* cdp_s3.c */
 

@@ -178,7 +178,7 @@ cdp_s3_head(struct cdp_s3 *s, const char *name, uint64_t *size)
 		return -1;
 	cdp_s3_req_init(&r, s, "HEAD", name);
 	rc = cdp_s3_perform(&r, NULL);
-	if (rc == 0 && (curl_easy_getinfo(s->curl,
+	if (rc == 0 && (cdp_s3_curl.easy_getinfo(s->curl,
 	    CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) != CURLE_OK || cl < 0)) {
 		errno = EIO;
 		rc = FAIL(s, "%s: a reply without a Content-Length",
