@@ -674,6 +674,19 @@ open_bucket(const struct opts *o, struct cdp_store *stage)
 	return recv_upload_open(&uo, stage);
 }
 
+/* What popt allocated for the string options (theirs to free: ours). */
+static void
+free_opts(struct opts *o)
+{
+	free(o->apply);
+	free(o->retain);
+	free(o->segsize);
+	free(o->stage);
+	free(o->endpoint);
+	free(o->status);
+	poptFreeContext(o->pc);
+}
+
 int
 main(int argc, const char **argv)
 {
@@ -724,7 +737,13 @@ main(int argc, const char **argv)
 			recv_upload_adopt(r.up, r.uuid);
 		status = r.up != NULL && recv_upload_finish(r.up,
 		    S3_FINISH_MS) == -1 ? CDP_EXIT_FAIL : CDP_EXIT_OK;
-		return cdp_store_close(r.st) == 0 ? status : CDP_EXIT_FAIL;
+		cdp_fold_close(r.fold);
+		if (cdp_store_close(r.st) == -1)
+			status = CDP_EXIT_FAIL;
+		cdp_reader_close(rd);
+		cdp_source_close(src);
+		free_opts(&o);
+		return status;
 	}
 	if (rc == -1)
 		errx(CDP_EXIT_FAIL, "-: %s", cdp_reader_error(rd));
@@ -783,6 +802,6 @@ main(int argc, const char **argv)
 	cdp_fold_close(r.fold);
 	if (cdp_store_close(r.st) == -1)
 		status = CDP_EXIT_FAIL;
-	poptFreeContext(o.pc);
+	free_opts(&o);
 	return status;
 }

@@ -150,8 +150,11 @@ parse_args(struct opts *o, int argc, const char **argv)
 		    o->compress_arg[0] < '1' || o->compress_arg[0] > '9')) {
 			const char *back[] = { o->compress_arg, NULL };
 
-			if (!attached && poptStuffArgs(o->pc, back) == 0)
+			/* popt copies the word it takes back. */
+			if (!attached && poptStuffArgs(o->pc, back) == 0) {
+				free(o->compress_arg);
 				o->compress_arg = NULL;
+			}
 		}
 	}
 	o->dest_arg = cdp_cli_one_operand(o->pc, SYNOPSIS, "DEST");
@@ -767,6 +770,21 @@ replicate(struct opts *o)
 	return status;
 }
 
+/* What popt allocated for the string options (theirs to free: ours). */
+static void
+free_opts(struct opts *o)
+{
+	free(o->compress_arg);
+	free(o->input);
+	free(o->prom);
+	free(o->recv_path);
+	free(o->rsh);
+	free(o->spool);
+	free(o->spool_size_arg);
+	free(o->status);
+	poptFreeContext(o->pc);
+}
+
 int
 main(int argc, const char **argv)
 {
@@ -781,6 +799,6 @@ main(int argc, const char **argv)
 	else
 		status = replicate(&o);
 	cdp_dest_free(&o.dest);
-	poptFreeContext(o.pc);
+	free_opts(&o);
 	return status;
 }
