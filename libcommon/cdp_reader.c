@@ -464,7 +464,7 @@ read_record(struct cdp_reader *r, struct cdp_record *rec)
 	ssize_t avail;
 	uint64_t off;
 	const char *why;
-	int known, deliver, misplaced;
+	int known, deliver, misplaced, frame_only;
 	size_t i;
 
 again:
@@ -551,11 +551,14 @@ again:
 	rec->raw = raw;
 	rec->raw_size = hd.total;
 
-	if ((hd.flags & CDP_F_COMPRESSED) &&
-	    inflate_payload(r, payload, &hd, off, &payload) == -1)
-		return -1;
 	known = cdp_record_type_known(hd.type) &&
 	    (hd.flags & ~CDP_F_KNOWN) == 0;
+	/* CDP_READER_FRAMES: the payload of a numbered record stays as is. */
+	frame_only = (r->flags & CDP_READER_FRAMES) && known &&
+	    cdp_record_type_numbered(hd.type);
+	if ((hd.flags & CDP_F_COMPRESSED) && !frame_only &&
+	    inflate_payload(r, payload, &hd, off, &payload) == -1)
+		return -1;
 	if (!known && (hd.flags & CDP_F_MUST_UNDERSTAND))
 		return fail(r, CDP_RE_MUST_UNDERSTAND, RESYNC_SKIP, off,
 		    "unknown record type 0x%04x (flags 0x%04x) marked "
@@ -570,7 +573,12 @@ again:
 	/* The record is sound from here on; is it in its place? */
 	misplaced = check_place(r, &hd, off) == -1;
 	deliver = known || (r->flags & CDP_READER_KEEP_UNKNOWN);
-	if (known) {
+	if (frame_only) {
+		memset(rec->uuid, 0, sizeof(rec->uuid));
+		rec->path[0] = rec->path2[0] = rec->name[0] = '\0';
+		rec->data = NULL;
+		rec->data_len = 0;
+	} else if (known) {
 		if (cdp_record_decode(rec, payload, hd.raw_len, &why) == -1) {
 			if (misplaced) {
 				/* Report the first problem; skip the record. */

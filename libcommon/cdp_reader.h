@@ -46,6 +46,15 @@ enum cdp_reader_err {
 /* Flags for cdp_reader_open(). */
 #define CDP_READER_KEEP_UNKNOWN	0x1	/* return skippable unknown records too */
 #define CDP_READER_RETURN	0x2	/* a return channel: only ACK and RESUME */
+/*
+ * Frames only: every check of framing, both CRCs, numbering and stream
+ * rules, but the payload of a numbered record (WRITE, MARK, ...) is
+ * neither inflated nor decoded: such a record comes back with its header
+ * fields and raw bytes, and no path, data or other payload field.  For a
+ * receiver that stores records as they are (cdp-recv); a compressed
+ * payload that does not inflate is then found by its readers.
+ */
+#define CDP_READER_FRAMES	0x4
 
 /* The reader does not own src; close it after the reader. */
 struct cdp_reader *cdp_reader_open(struct cdp_source *src, int flags);

@@ -1131,6 +1131,73 @@ START_TEST(test_reader_inflate_bomb)
 }
 END_TEST
 
+/*
+ * CDP_READER_FRAMES: a numbered record comes back with its header fields
+ * and raw bytes only, its payload neither inflated nor decoded (so one
+ * that would not inflate passes); control records are decoded; the CRCs
+ * and numbering are checked as always.
+ */
+START_TEST(test_reader_frames_only)
+{
+	struct jbuf j;
+	struct rd d;
+	uint8_t junk[40];
+	uint64_t off[3], at, u4, end;
+
+	fill_random(junk, sizeof junk, 7);
+	jb_init(&j);
+	jb_std(&j, off, 2);
+	at = jb_frame_raw(&j, CDP_T_WRITE, CDP_F_COMPRESSED, 3, junk,
+	    sizeof junk, 600);
+	u4 = jb_unlink(&j, 4);
+	end = jb_end(&j, 4);
+
+	rd_open(&d, &j, CDP_READER_FRAMES);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_uint_eq(d.rec.type, CDP_T_STREAM_HDR);
+	ck_assert_mem_eq(d.rec.uuid, uuid_a, 16);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_uint_eq(d.rec.seq, 1);
+	ck_assert_uint_eq(d.rec.offset, off[1]);
+	ck_assert_str_eq(d.rec.path, "");
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_uint_eq(d.rec.seq, 2);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_uint_eq(d.rec.type, CDP_T_WRITE);
+	ck_assert_uint_eq(d.rec.seq, 3);
+	ck_assert_uint_eq(d.rec.offset, at);
+	ck_assert_ptr_null(d.rec.data);
+	ck_assert_mem_eq(d.rec.raw, j.b + at, d.rec.raw_size);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_uint_eq(d.rec.seq, 4);
+	ck_assert_uint_eq(d.rec.offset, u4);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_uint_eq(d.rec.type, CDP_T_STREAM_END);
+	ck_assert_uint_eq(d.rec.offset, end);
+	ck_assert_uint_eq(d.rec.u64, 4);
+	expect_eof(&d);
+	rd_close(&d);
+
+	/* Without the flag the same record is refused. */
+	rd_open(&d, &j, 0);
+	expect_rec(&d, CDP_T_STREAM_HDR, 0, off[0]);
+	expect_rec(&d, CDP_T_UNLINK, 1, off[1]);
+	expect_rec(&d, CDP_T_UNLINK, 2, off[2]);
+	expect_err(&d, CDP_RE_INFLATE, at);
+	rd_close(&d);
+
+	/* A payload byte changed: its CRC still catches it. */
+	j.b[at + CDP_HDR_LEN + 3] ^= 0x10;
+	rd_open(&d, &j, CDP_READER_FRAMES);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	ck_assert_int_eq(cdp_reader_next(d.r, &d.rec), 1);
+	expect_err(&d, CDP_RE_PAYLOAD_CRC, at);
+	rd_close(&d);
+	jb_free(&j);
+}
+END_TEST
+
 START_TEST(test_reader_inflate_short_or_garbage)
 {
 	struct jbuf j;
@@ -1844,6 +1911,7 @@ reader_suite(void)
 	tcase_add_test(tc, test_reader_two_streams_concatenated);
 	tcase_add_test(tc, test_reader_longer_header_skipped);
 	tcase_add_test(tc, test_reader_compressed_record);
+	tcase_add_test(tc, test_reader_frames_only);
 	tcase_add_test(tc, test_reader_payload_max_accepted);
 	tcase_add_test(tc, test_reader_unknown_type_skipped);
 	tcase_add_test(tc, test_reader_unknown_type_seq_checked);
