@@ -21,7 +21,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 
 #include "cdp_apply.h"
 #include "cdp_baseline.h"
+#include "cdp_err.h"
 #include "cdp_fold.h"
 #include "cdp_format.h"
 #include "cdp_proto.h"
@@ -71,18 +71,7 @@ struct cdp_fold {
 
 static char open_err[1024];
 
-static int __attribute__((format(printf, 2, 3)))
-fail(struct cdp_fold *f, const char *fmt, ...)
-{
-	va_list ap;
-	int e = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(f->err, sizeof(f->err), fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
+#define fail(f, ...)	cdp_seterr((f)->err, sizeof((f)->err), __VA_ARGS__)
 
 static void
 base_name(uint64_t seq, char buf[CDP_STORE_NAME_MAX + 1])

@@ -27,7 +27,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,19 +44,6 @@
 #define S3_STALL_S	30		/* nothing moved this long: failed */
 #define S3_ERRBODY_MAX	(64 * 1024)	/* an error reply is kept up to this */
 #define S3_PREALLOC_MAX	(1ULL << 30)	/* trust Content-Length up to this */
-
-int
-cdp_s3_seterr(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int e = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
 
 int
 cdp_s3_nomem(struct cdp_s3 *s, const char *what)

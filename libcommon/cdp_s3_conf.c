@@ -91,13 +91,13 @@ set_endpoint(struct cdp_s3 *s, const char *ep, char *why, size_t whylen)
 
 	if ((u = cdp_s3_curl.url()) == NULL) {
 		errno = ENOMEM;
-		return cdp_s3_seterr(why, whylen, "out of memory");
+		return cdp_seterr(why, whylen, "out of memory");
 	}
 	if (cdp_s3_curl.url_set(u, CURLUPART_URL, ep, 0) != CURLUE_OK ||
 	    cdp_s3_curl.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    cdp_s3_curl.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "S3 endpoint: not a URL "
+		cdp_seterr(why, whylen, "S3 endpoint: not a URL "
 		    "(http://HOST[:PORT] or https://HOST[:PORT])");
 		goto out;
 	}
@@ -106,7 +106,7 @@ set_endpoint(struct cdp_s3 *s, const char *ep, char *why, size_t whylen)
 		port = NULL;
 	n = strlen(scheme) + strlen(host) + (port ? strlen(port) : 0) + 5;
 	if ((s->endpoint = malloc(n)) == NULL) {
-		cdp_s3_seterr(why, whylen, "out of memory");
+		cdp_seterr(why, whylen, "out of memory");
 		goto out;
 	}
 	snprintf(s->endpoint, n, "%s://%s%s%s", scheme, host,
@@ -114,7 +114,7 @@ set_endpoint(struct cdp_s3 *s, const char *ep, char *why, size_t whylen)
 	if (cdp_s3_curl.url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK ||
 	    cdp_s3_curl.url_get(u, CURLUPART_PASSWORD, &part, 0) == CURLUE_OK) {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "%s: S3 endpoint: no user name or "
+		cdp_seterr(why, whylen, "%s: S3 endpoint: no user name or "
 		    "password in the URL (use AWS_ACCESS_KEY_ID and "
 		    "AWS_SECRET_ACCESS_KEY)", s->endpoint);
 		goto out;
@@ -124,21 +124,21 @@ set_endpoint(struct cdp_s3 *s, const char *ep, char *why, size_t whylen)
 	    (cdp_s3_curl.url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK &&
 	    strcmp(path, "/") != 0 && strcmp(path, "") != 0)) {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "%s: S3 endpoint: only "
+		cdp_seterr(why, whylen, "%s: S3 endpoint: only "
 		    "SCHEME://HOST[:PORT], without a path or query",
 		    s->endpoint);
 		goto out;
 	}
 	if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0) {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "%s: S3 endpoint: not http or https",
+		cdp_seterr(why, whylen, "%s: S3 endpoint: not http or https",
 		    s->endpoint);
 		goto out;
 	}
 	if (strcmp(scheme, "http") == 0) {
 		if (!loopback(host)) {
 			errno = EINVAL;
-			cdp_s3_seterr(why, whylen, "%s: plain http only to a "
+			cdp_seterr(why, whylen, "%s: plain http only to a "
 			    "loopback address; use https", s->endpoint);
 			goto out;
 		}
@@ -168,21 +168,21 @@ set_location(struct cdp_s3 *s, const char *url, char *why, size_t whylen)
 	slash = strchr(b, '/');
 	n = slash ? (size_t)(slash - b) : strlen(b);
 	if ((s->bucket = strndup(b, n)) == NULL)
-		return cdp_s3_seterr(why, whylen, "out of memory");
+		return cdp_seterr(why, whylen, "out of memory");
 	if (!bucket_ok(s->bucket)) {
 		errno = EINVAL;
-		return cdp_s3_seterr(why, whylen, "%s: not a bucket name "
+		return cdp_seterr(why, whylen, "%s: not a bucket name "
 		    "(3 to 63 of a-z, 0-9, '.' and '-')", url);
 	}
 	if ((pfx = strdup(slash ? slash + 1 : "")) == NULL)
-		return cdp_s3_seterr(why, whylen, "out of memory");
+		return cdp_seterr(why, whylen, "out of memory");
 	n = strlen(pfx);
 	while (n > 0 && pfx[n - 1] == '/')
 		pfx[--n] = '\0';
 	if (n > 0 && (!cdp_s3_path_ok(pfx) || n >= S3_KEY_MAX)) {
 		free(pfx);
 		errno = EINVAL;
-		return cdp_s3_seterr(why, whylen, "%s: not a sound prefix "
+		return cdp_seterr(why, whylen, "%s: not a sound prefix "
 		    "(an empty, '.' or '..' component, or a control "
 		    "character)", url);
 	}
@@ -200,7 +200,7 @@ set_location(struct cdp_s3 *s, const char *url, char *why, size_t whylen)
 nomem:
 	free(pfx);
 	errno = ENOMEM;
-	return cdp_s3_seterr(why, whylen, "out of memory");
+	return cdp_seterr(why, whylen, "out of memory");
 }
 
 static void
@@ -230,7 +230,7 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 
 	if (!cdp_s3_is_url(url)) {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "%s: not an s3:// location",
+		cdp_seterr(why, whylen, "%s: not an s3:// location",
 		    url ? url : "(null)");
 		return NULL;
 	}
@@ -252,7 +252,7 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 	    region[strspn(region, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")] != '\0') {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "AWS_REGION: not a region name");
+		cdp_seterr(why, whylen, "AWS_REGION: not a region name");
 		goto fail;
 	}
 	if (endpoint == NULL)
@@ -271,12 +271,12 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 
 	if ((id = env("AWS_ACCESS_KEY_ID")) == NULL) {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "AWS_ACCESS_KEY_ID is not set");
+		cdp_seterr(why, whylen, "AWS_ACCESS_KEY_ID is not set");
 		goto fail;
 	}
 	if ((secret = env("AWS_SECRET_ACCESS_KEY")) == NULL) {
 		errno = EINVAL;
-		cdp_s3_seterr(why, whylen, "AWS_SECRET_ACCESS_KEY is not set");
+		cdp_seterr(why, whylen, "AWS_SECRET_ACCESS_KEY is not set");
 		goto fail;
 	}
 	if ((s->key_id = strdup(id)) == NULL ||
@@ -303,7 +303,7 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 		/* It goes into a header: nothing that could end one. */
 		if (cdp_s3_ctl(token, strlen(token))) {
 			errno = EINVAL;
-			cdp_s3_seterr(why, whylen, "AWS_SESSION_TOKEN: not a "
+			cdp_seterr(why, whylen, "AWS_SESSION_TOKEN: not a "
 			    "token (a control character)");
 			goto fail;
 		}
@@ -319,14 +319,14 @@ cdp_s3_open(const char *url, const char *endpoint, char *why, size_t whylen)
 	}
 	if ((s->curl = cdp_s3_curl.easy_init()) == NULL) {
 		errno = ENOMEM;
-		cdp_s3_seterr(why, whylen, "libcurl: cannot make a handle");
+		cdp_seterr(why, whylen, "libcurl: cannot make a handle");
 		goto fail;
 	}
 	free(ep);
 	return s;
 nomem:
 	errno = ENOMEM;
-	cdp_s3_seterr(why, whylen, "out of memory");
+	cdp_seterr(why, whylen, "out of memory");
 fail:
 	free(ep);
 	free_secret(hdr);

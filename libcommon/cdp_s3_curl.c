@@ -125,5 +125,5 @@ cdp_s3_curl_load(const char *url, char *why, size_t whylen)
 	if (loaded)
 		return 0;
 	errno = load_errno;
-	return cdp_s3_seterr(why, whylen, "%s: %s", url, load_err);
+	return cdp_seterr(why, whylen, "%s: %s", url, load_err);
 }

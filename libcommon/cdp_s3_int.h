@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include "cdp_err.h"
 #include "cdp_s3.h"
 
 #define S3_XML_MAX	(16 << 20)	/* a listing or other XML reply */
@@ -112,10 +113,7 @@ int	 cdp_s3_curl_load(const char *url, char *why, size_t whylen);
 
 /* cdp_s3.c */
 
-/* Format a message into buf, keeping errno; returns -1 for the caller. */
-int	 cdp_s3_seterr(char *buf, size_t size, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
-#define FAIL(s, ...)	cdp_s3_seterr((s)->err, sizeof((s)->err), __VA_ARGS__)
+#define FAIL(s, ...)	cdp_seterr((s)->err, sizeof((s)->err), __VA_ARGS__)
 /* A reply that makes no sense. */
 #define BAD(s, ...)	(errno = EIO, FAIL(s, __VA_ARGS__))
 

@@ -13,12 +13,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cdp_err.h"
 #include "cdp_fold.h"
 #include "cdp_manifest.h"
 #include "cdp_proto.h"		/* cdp_write_all */
@@ -31,18 +31,6 @@
 #define NAME_LEN	32
 #define CHUNK		(8u << 20)	/* bytes per GET */
 
-static int __attribute__((format(printf, 3, 4)))
-say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	int e = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
 
 static void
 seg_name(uint64_t first, char name[NAME_LEN])
@@ -111,23 +99,23 @@ fetch(struct cdp_s3 *s3, int dirfd, const char *name, uint64_t size,
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 	    O_NOFOLLOW, 0644);
 	if (fd == -1)
-		return say(why, whylen, "%s: %s", name, strerror(errno));
+		return cdp_seterr(why, whylen, "%s: %s", name, strerror(errno));
 	for (off = 0; rc == 0 && off < size; off += len) {
 		len = size - off < CHUNK ? size - off : CHUNK;
 		if (cdp_s3_get(s3, name, off, len, len, &buf, &got) == -1) {
-			rc = say(why, whylen, "%s", cdp_s3_error(s3));
+			rc = cdp_seterr(why, whylen, "%s", cdp_s3_error(s3));
 			break;
 		}
 		if (got != len) {
 			errno = EIO;
-			rc = say(why, whylen, "%s: %" PRIu64 " bytes, the "
+			rc = cdp_seterr(why, whylen, "%s: %" PRIu64 " bytes, the "
 			    "manifest says %" PRIu64, name, off + got, size);
 		} else if (cdp_write_all(fd, buf, got) == -1)
-			rc = say(why, whylen, "%s: %s", name, strerror(errno));
+			rc = cdp_seterr(why, whylen, "%s: %s", name, strerror(errno));
 		free(buf);
 	}
 	if (close(fd) == -1 && rc == 0)
-		rc = say(why, whylen, "%s: %s", name, strerror(errno));
+		rc = cdp_seterr(why, whylen, "%s: %s", name, strerror(errno));
 	if (rc == -1)
 		(void)unlinkat(dirfd, name, 0);
 	return rc;
@@ -146,13 +134,13 @@ stock(struct cdp_s3store *b, const struct cdp_manifest *m, size_t k,
 	int rc = 0;
 
 	if ((want = calloc(k + 2, NAME_LEN)) == NULL)
-		return say(why, whylen, "%s", strerror(errno));
+		return cdp_seterr(why, whylen, "%s", strerror(errno));
 	if (m->base_last > 0)
 		base_name(m->base_last, want[n++]);
 	for (i = 0; i <= k; i++)
 		seg_name(m->segs[i].first, want[n++]);
 	if (prune(dirfd, want, n) == -1)
-		rc = say(why, whylen, "%s", strerror(errno));
+		rc = cdp_seterr(why, whylen, "%s", strerror(errno));
 	for (i = 0; rc == 0 && i < n; i++)
 		rc = fetch(cdp_s3store_client(b), dirfd, want[i],
 		    i == 0 && m->base_last > 0 ? m->base_size :
@@ -210,22 +198,22 @@ cdp_s3fold_run(struct cdp_s3store *b, const char *work, int64_t cutoff_ns,
 	if (k == 0)
 		return 0;
 	if (mkdir(work, 0700) == -1 && errno != EEXIST)
-		return say(why, whylen, "%s: %s", work, strerror(errno));
+		return cdp_seterr(why, whylen, "%s: %s", work, strerror(errno));
 	if ((dirfd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return say(why, whylen, "%s: %s", work, strerror(errno));
+		return cdp_seterr(why, whylen, "%s: %s", work, strerror(errno));
 	if (stock(b, m, k, dirfd, why, whylen) == -1)
 		goto out;
 	if ((st = cdp_store_open(work, CDP_STORE_NOSYNC, &ewhy)) == NULL) {
-		say(why, whylen, "%s", ewhy);
+		cdp_seterr(why, whylen, "%s", ewhy);
 		goto out;
 	}
 	if ((f = cdp_fold_open(st, work, &ewhy)) == NULL) {
-		say(why, whylen, "%s", ewhy);
+		cdp_seterr(why, whylen, "%s", ewhy);
 		goto out;
 	}
 	if ((folded = cdp_fold_run(f, cutoff_ns, stop)) <= 0) {
 		if (folded == -1)
-			say(why, whylen, "%s", cdp_fold_error(f));
+			cdp_seterr(why, whylen, "%s", cdp_fold_error(f));
 		goto out;
 	}
 	/* Folded through the last seq of the folded segments. */
@@ -233,7 +221,7 @@ cdp_s3fold_run(struct cdp_s3store *b, const char *work, int64_t cutoff_ns,
 	base_name(through, name);
 	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &sb) == -1) {
-		folded = say(why, whylen, "%s/%s: %s", work, name,
+		folded = cdp_seterr(why, whylen, "%s/%s: %s", work, name,
 		    strerror(errno));
 		if (fd != -1)
 			close(fd);
@@ -241,7 +229,7 @@ cdp_s3fold_run(struct cdp_s3store *b, const char *work, int64_t cutoff_ns,
 	}
 	if (cdp_s3_put_fd(cdp_s3store_client(b), name, fd,
 	    (uint64_t)sb.st_size) == -1) {
-		folded = say(why, whylen, "%s",
+		folded = cdp_seterr(why, whylen, "%s",
 		    cdp_s3_error(cdp_s3store_client(b)));
 		close(fd);
 		goto out;
@@ -249,12 +237,12 @@ cdp_s3fold_run(struct cdp_s3store *b, const char *work, int64_t cutoff_ns,
 	close(fd);
 	if (next_manifest(&next, m, (size_t)folded, through,
 	    (uint64_t)sb.st_size, cdp_time_now() + grace_ns) == -1) {
-		folded = say(why, whylen, "%s", strerror(errno));
+		folded = cdp_seterr(why, whylen, "%s", strerror(errno));
 		cdp_manifest_free(&next);
 		goto out;
 	}
 	if (cdp_s3store_replace(b, &next) == -1) {
-		folded = say(why, whylen, "%s", cdp_s3store_error(b));
+		folded = cdp_seterr(why, whylen, "%s", cdp_s3store_error(b));
 		cdp_manifest_free(&next);
 	}
 out:
@@ -305,10 +293,10 @@ cdp_s3fold_reap(struct cdp_s3store *b, char *why, size_t whylen)
 		    !referenced(m, m->retired[i].name) &&
 		    cdp_s3_delete(cdp_s3store_client(b),
 		    m->retired[i].name) == -1)
-			return say(why, whylen, "%s",
+			return cdp_seterr(why, whylen, "%s",
 			    cdp_s3_error(cdp_s3store_client(b)));
 	if (cdp_manifest_copy(&next, m) == -1)
-		return say(why, whylen, "%s", strerror(errno));
+		return cdp_seterr(why, whylen, "%s", strerror(errno));
 	/* Gone now; one still named elsewhere is dropped, not deleted. */
 	for (i = n = 0; i < next.nretired; i++)
 		if (next.retired[i].until_ns > now)
@@ -317,7 +305,7 @@ cdp_s3fold_reap(struct cdp_s3store *b, char *why, size_t whylen)
 	next.nretired = n;
 	if (cdp_s3store_replace(b, &next) == -1) {
 		cdp_manifest_free(&next);
-		return say(why, whylen, "%s", cdp_s3store_error(b));
+		return cdp_seterr(why, whylen, "%s", cdp_s3store_error(b));
 	}
 	return deleted;
 }

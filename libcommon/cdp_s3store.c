@@ -4,12 +4,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cdp_err.h"
 #include "cdp_manifest.h"
 #include "cdp_s3.h"
 #include "cdp_s3lease.h"
@@ -28,18 +28,7 @@ struct cdp_s3store {
 	char		 err[1024];
 };
 
-static int __attribute__((format(printf, 2, 3)))
-fail(struct cdp_s3store *b, const char *fmt, ...)
-{
-	va_list ap;
-	int e = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(b->err, sizeof(b->err), fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
+#define fail(b, ...)	cdp_seterr((b)->err, sizeof((b)->err), __VA_ARGS__)
 
 static int
 read_manifest(struct cdp_s3store *b)

@@ -28,12 +28,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cdp_err.h"
 #include "cdp_reader.h"
 #include "cdp_source.h"
 #include "cdp_store.h"
@@ -116,21 +116,7 @@ struct cdp_store {
 
 static char open_err[512];
 
-/* Format a message into buf, keeping errno; returns -1 for the caller. */
-static int __attribute__((format(printf, 3, 4)))
-seterr(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int e = errno;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	errno = e;
-	return -1;
-}
-
-#define FAIL(s, ...)	seterr((s)->err, sizeof((s)->err), __VA_ARGS__)
+#define FAIL(s, ...)	cdp_seterr((s)->err, sizeof((s)->err), __VA_ARGS__)
 
 static void
 seg_name(uint64_t first, char buf[SEG_NAME_LEN + 1])
@@ -576,7 +562,7 @@ cdp_store_open(const char *path, int flags, const char **why)
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->path = strdup(path)) == NULL) {
 		free(s);
-		seterr(open_err, sizeof(open_err), "%s", strerror(errno));
+		cdp_seterr(open_err, sizeof(open_err), "%s", strerror(errno));
 		return NULL;
 	}
 	s->flags = flags;
