@@ -30,6 +30,7 @@
 # scripts/bench.sh.
 set -eu
 . "$CDP_ROOT/tests/e2e/lib.sh"
+. "$CDP_ROOT/bench/lib.sh"
 
 mkload=$CDP_ROOT/tests/helpers/mkload
 [ -x "$mkload" ] || { echo "50_sendrecv: $mkload is not built" >&2; exit 1; }
@@ -40,17 +41,6 @@ n=$((mb * 1000000 / 4096))
 bytes=$(stat -c %s random.cdpj)
 tbytes=$(stat -c %s text.cdpj)
 
-now() { date +%s.%N; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
-# best SECONDS...: the smallest.
-best() { printf '%s\n' "$@" | sort -g | head -n 1; }
-rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f MB/s", b / s / 1e6 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", b / a }'; }
-goal() {
-	awk -v r="$1" -v g="$2" -v t="$3" 'BEGIN {
-		printf "%s %s: %s", (t == "min" ? ">=" : "<="), g,
-		    ((t == "min" && r >= g) || (t == "max" && r <= g)) ? "met" : "NOT MET" }'
-}
 
 # local
 ours=() ref=()
@@ -95,18 +85,6 @@ clean
 
 # RPO at a steady 10 MB/s
 "$mkload" -w 2 -r 10 -n 25000 -s 4096 - | cdp-send --prom rpo.prom rpo-store
-# buckets FILE: "LE COUNT" lines of the latency histogram, cumulative.
-buckets()
-{
-	sed -n 's/^cdp_send_durable_latency_seconds_bucket{.*le="\([^"]*\)"} \([0-9]*\)$/\1 \2/p' "$1"
-}
-# pct FILE P: the bound, in ms, of the first bucket holding P of the records.
-pct()
-{
-	buckets "$1" | awk -v p="$2" '{ le[NR] = $1; n[NR] = $2; total = $2 }
-	END { for (i = 1; i <= NR; i++) if (n[i] >= p * total) {
-		print (le[i] == "+Inf" ? "inf" : le[i] * 1000); exit } }'
-}
 echo "# rpo distribution (seconds: cumulative records): $(buckets rpo.prom | tr '\n' ' ')"
 p50=$(pct rpo.prom 0.5) p99=$(pct rpo.prom 0.99)
 echo "rpo/p50|source write to durable at the receiver, 10 MB/s of 4 KiB WRITEs for 10 s, local store, median (bucket bound), lower is better|<= $p50 ms|-|-|$(goal "$p50" 10 max)"

@@ -22,6 +22,7 @@
 # Best of 3 runs for the upload.  Output format: see scripts/bench.sh.
 set -eu
 . "$CDP_ROOT/tests/e2e/lib.sh"
+. "$CDP_ROOT/bench/lib.sh"
 . "$CDP_ROOT/tests/e2e/ceph_lib.sh"
 
 mkload=$CDP_ROOT/tests/helpers/mkload
@@ -30,16 +31,6 @@ s3ctl=$CDP_ROOT/tests/helpers/s3ctl
 start_ceph >&2
 "$s3ctl" mb s3://bench >/dev/null
 
-now() { date +%s.%N; }
-sub() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
-best() { printf '%s\n' "$@" | sort -g | head -n 1; }
-rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f MB/s", b / s / 1e6 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", b / a }'; }
-goal() {
-	awk -v r="$1" -v g="$2" -v t="$3" 'BEGIN {
-		printf "%s %s: %s", (t == "min" ? ">=" : "<="), g,
-		    ((t == "min" && r >= g) || (t == "max" && r <= g)) ? "met" : "NOT MET" }'
-}
 
 # A store of 16 MiB segments, kept as the stage's template.
 mb=128
@@ -72,16 +63,6 @@ x=$(ratio "$o" "$r")
 echo "upload|cdp-recv uploading the sealed segments of its stage ($mb MB, 16 MiB segments; start-up and exit taken off) vs curl -T of the same files to the same radosgw, higher is better|$(rate "$bytes" "$o")|curl PUT: $(rate "$bytes" "$r")|$x|$(goal "${x%x}" 0.8 min)"
 
 # RPO, local store and bucket, the same paced source.
-buckets()
-{
-	sed -n 's/^cdp_send_durable_latency_seconds_bucket{.*le="\([^"]*\)"} \([0-9]*\)$/\1 \2/p' "$1"
-}
-pct()
-{
-	buckets "$1" | awk -v p="$2" '{ le[NR] = $1; n[NR] = $2; total = $2 }
-	END { for (i = 1; i <= NR; i++) if (n[i] >= p * total) {
-		print (le[i] == "+Inf" ? "inf" : le[i] * 1000); exit } }'
-}
 "$mkload" -w 2 -r 10 -n 25000 -s 4096 - | cdp-send --prom local.prom rpo-store
 "$mkload" -w 2 -r 10 -n 25000 -s 4096 - |
     cdp-send --prom s3.prom --recv-path "cdp-recv --stage $PWD/rpo-stage" s3://bench/rpo 2>/dev/null
