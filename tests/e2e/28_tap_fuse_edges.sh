@@ -106,6 +106,29 @@ mkdir fromscratch
 compare_trees src fromscratch
 cdp-dump b.cdpj | tail -n 1 | grep -q STREAM_END || die "no STREAM_END"
 
+# Set-id bits: a write, a truncate and an open with O_TRUNC by a user
+# other than the owner clear them as on SOURCE's own file system (with
+# FUSE_HANDLE_KILLPRIV_V2 the kernel leaves that to cdp-tap), and the
+# journal says so.
+mkdir native
+cp -a src before-sid
+start_fuse -o sid.cdpj src mnt
+for d in mnt native; do
+	for f in w t o; do
+		echo x >"$d/sid-$f"
+		chmod 6777 "$d/sid-$f"
+	done
+	su nobody -s /bin/sh -c "echo more >>$d/sid-w; truncate -s 1 $d/sid-t; : >$d/sid-o"
+done
+for f in w t o; do
+	[ "$(stat -c %a "src/sid-$f")" = "$(stat -c %a "native/sid-$f")" ] ||
+	    die "sid-$f: mode $(stat -c %a "src/sid-$f") through the mount, $(stat -c %a "native/sid-$f") natively"
+done
+[ "$(stat -c %a native/sid-w)" = 777 ] || die "the kernel did not clear set-id bits natively"
+stop_fuse
+cdp-replay -C before-sid sid.cdpj
+compare_trees src before-sid
+
 # Bad input.
 touch notadir
 expect_status 2 cdp-tap --fuse -o e.cdpj nowhere mnt
