@@ -7,7 +7,8 @@
  *   input   reads the journal and puts each record into the spool (waiting
  *           while the spool is full: back-pressure, never loss), and makes
  *           them sendable a group at a time, or as soon as the input
- *           pauses;
+ *           pauses; a journal file given without --spool is its own
+ *           spool: records are indexed where they are, not copied;
  *   main    connects, sends STREAM_HDR, reads RESUME, then sends records
  *           from the spool; when the connection dies it reconnects with
  *           back-off and sends again from the receiver's RESUME;
@@ -80,6 +81,7 @@ struct send {
 	struct opts	*o;
 	struct cdp_spool *sp;
 	char		*tmp_spool;	/* a spool of our own, removed at exit */
+	struct cdp_intake *in;		/* the input, NULL if it did not open */
 
 	pthread_mutex_t	 mu;
 	pthread_mutex_t	 put_mu;	/* the spool's end, against start_at() */
@@ -248,8 +250,13 @@ take_hdr(struct send *s, const struct cdp_record *rec)
 	uint8_t held[16];
 
 	if (s->have_hdr && (!s->spooled || s->input_hdr)) {
-		if (memcmp(rec->uuid, s->hdr->uuid, 16) == 0)
+		if (memcmp(rec->uuid, s->hdr->uuid, 16) == 0) {
+			/* A spool on a file sends it with the next section. */
+			pthread_mutex_lock(&s->put_mu);
+			(void)cdp_spool_put(s->sp, rec);
+			pthread_mutex_unlock(&s->put_mu);
 			return 0;
+		}
 		warnx("%s: offset %" PRIu64 ": a second stream; a store "
 		    "holds one stream", s->o->input ? s->o->input : "-",
 		    rec->offset);
@@ -377,10 +384,10 @@ input_thread(void *arg)
 {
 	const struct cdp_record *rec;
 	struct send *s = arg;
-	struct cdp_intake *in;
+	struct cdp_intake *in = s->in;
 	int rc, pause, failed = 1;
 
-	if ((in = open_input(s->o)) == NULL)
+	if (in == NULL)
 		goto done;
 	while ((rc = cdp_intake_next(in, &rec, &pause)) == 1)
 		if (take_record(s, rec, pause) == -1)
@@ -551,6 +558,10 @@ pump(struct send *s, struct conn *c, uint64_t pos)
 	for (;;) {
 		if (cdp_spool_send(s->sp, cdp_conn_fd(c->c), &pos, sent,
 		    s) == -1) {
+			/* Sending it again would not help. */
+			if (errno == ESTALE)
+				errx(CDP_EXIT_FAIL, "%s",
+				    cdp_spool_error(s->sp));
 			if (errno != EPIPE && errno != ECONNRESET)
 				warn("spool");
 			break;
@@ -651,12 +662,22 @@ write_status(void *arg)
 		progress_line(&copy, &s->last_bytes);
 }
 
+/*
+ * The spool: --spool DIR; or a journal file itself, whose records need no
+ * copy to be sent again (a restarted cdp-send reads it again, just as it
+ * would start with an empty temporary spool); or a temporary directory.
+ */
 static void
 open_spool(struct send *s)
 {
 	const char *dir = s->o->spool, *why;
+	int fd;
 
-	if (dir == NULL)
+	if (dir == NULL && s->in != NULL &&
+	    (fd = cdp_intake_file(s->in)) != -1)
+		s->sp = cdp_spool_open_file(fd, s->o->input,
+		    s->o->spool_size, &why);
+	else if (dir == NULL)
 		s->sp = cdp_spool_open_tmp(s->o->spool_size, &s->tmp_spool,
 		    &why);
 	else
@@ -709,7 +730,12 @@ replicate(struct opts *o)
 	pthread_cond_init(&s.cv, NULL);
 	if ((s.hdr = calloc(1, sizeof(*s.hdr))) == NULL)
 		err(CDP_EXIT_FAIL, "malloc");
+	/* A spool given is checked first; without one, the input decides. */
+	if (o->spool == NULL)
+		s.in = open_input(o);
 	open_spool(&s);
+	if (o->spool != NULL)
+		s.in = open_input(o);
 	s.acked = s.st.seq_acked = cdp_spool_acked(s.sp);
 	spooled_stream(&s);
 

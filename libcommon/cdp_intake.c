@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct cdp_intake {
 	struct cdp_compress *z;
 	int		 flags;
 	int		 poll_fd;	/* what may keep us waiting, or -1 */
+	int		 file_fd;	/* a plain journal file, or -1 */
 	struct cdp_record *in;		/* read, large */
 	struct cdp_record *out;		/* compressed, large */
 	int		 have_in;	/* in is not handed on yet */
@@ -37,6 +39,45 @@ struct cdp_intake {
 	int		 end_rc;	/* 0 at the end, -1 on a problem */
 	char		 err[512];
 };
+
+/*
+ * A regular file, opened here so that its descriptor is the one read (the
+ * file its records are in even if path is renamed meanwhile).  NULL with
+ * errno 0 for anything else (a directory, a FIFO, "-", a name that does
+ * not open: cdp_source_open() decides and says why).
+ */
+static struct cdp_source *
+open_file(struct cdp_intake *in, const char *path)
+{
+	struct cdp_source *src;
+	struct stat sb;
+	int fd, e;
+
+	/*
+	 * Anything else is not even opened here: a FIFO would be opened
+	 * twice (and should one take the file's place meanwhile, O_NONBLOCK
+	 * keeps the open from waiting for a writer; a file ignores it).
+	 */
+	if (strcmp(path, "-") == 0 || stat(path, &sb) == -1 ||
+	    !S_ISREG(sb.st_mode) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		errno = 0;
+		return NULL;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		errno = 0;
+		return NULL;
+	}
+	if ((src = cdp_source_fd(fd, path)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e != 0 ? e : EIO;
+		return NULL;
+	}
+	in->file_fd = fd;
+	return src;
+}
 
 struct cdp_intake *
 cdp_intake_open(const char *path, int flags, int level, int threads)
@@ -49,6 +90,7 @@ cdp_intake_open(const char *path, int flags, int level, int threads)
 		return NULL;
 	in->flags = flags;
 	in->poll_fd = -1;
+	in->file_fd = -1;
 	if ((in->in = malloc(sizeof(*in->in))) == NULL ||
 	    (in->out = malloc(sizeof(*in->out))) == NULL)
 		goto fail;
@@ -63,7 +105,7 @@ cdp_intake_open(const char *path, int flags, int level, int threads)
 		if ((in->src = cdp_source_fd(fd, path)) == NULL)
 			close(fd);
 		in->poll_fd = fd;
-	} else
+	} else if ((in->src = open_file(in, path)) == NULL && errno == 0)
 		in->src = cdp_source_open(path);
 	if (in->src == NULL || (in->rd = cdp_reader_open(in->src, 0)) == NULL)
 		goto fail;
@@ -144,6 +186,14 @@ cdp_intake_next(struct cdp_intake *in, const struct cdp_record **rec,
 	}
 }
 
+int
+cdp_intake_file(const struct cdp_intake *in)
+{
+	if (in->z != NULL || cdp_source_kind(in->src) != CDP_SOURCE_JOURNAL)
+		return -1;
+	return in->file_fd;
+}
+
 const char *
 cdp_intake_error(const struct cdp_intake *in)
 {
@@ -158,6 +208,8 @@ cdp_intake_close(struct cdp_intake *in)
 	cdp_compress_close(in->z);
 	cdp_reader_close(in->rd);
 	cdp_source_close(in->src);
+	if (in->file_fd != -1)
+		close(in->file_fd);
 	free(in->in);
 	free(in->out);
 	free(in);

@@ -40,6 +40,15 @@ struct cdp_intake *cdp_intake_open(const char *path, int flags, int level,
 int	 cdp_intake_next(struct cdp_intake *, const struct cdp_record **rec,
 	    int *pause);
 
+/*
+ * The descriptor of the journal being read when it is a plain journal
+ * file (not standard input, a pipe, a pcap file or a store, nor followed)
+ * read without compression: the records' offsets are then offsets in it,
+ * and their bytes can be read there again.  -1 otherwise.  The intake
+ * keeps it open until cdp_intake_close().
+ */
+int	 cdp_intake_file(const struct cdp_intake *);
+
 /* What went wrong: "load.cdpj: offset 96: bad header CRC". */
 const char *cdp_intake_error(const struct cdp_intake *);
 

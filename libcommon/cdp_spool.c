@@ -10,6 +10,10 @@
  *
  * Records go out straight from the segment files, with sendfile(2): the
  * spool is written once and read by the kernel, not copied through here.
+ *
+ * A spool on a journal file has no store: the index points into the file,
+ * records go out from there, and the little a store would say (the
+ * stream, the next seq, whether it ended) is kept here.
  */
 #include <sys/sendfile.h>
 
@@ -49,7 +53,18 @@ struct cdp_spool {
 
 	int		 rfd;		/* segment being read */
 	uint64_t	 rseg;
+	uint64_t	 held;		/* bytes of the records indexed */
 	char		 err[512];
+
+	/* A spool on a journal file (st is NULL); under mu. */
+	int		 ffd;		/* the file, -1 for a store */
+	int		 fhave_uuid;
+	uint8_t		 fuuid[16];
+	uint8_t		*fhdr;		/* the stream's STREAM_HDR, framed */
+	size_t		 fhdr_len;
+	uint64_t	 fnext;		/* the seq the next record must have */
+	uint64_t	 fhdr_off;	/* where the last STREAM_HDR read is */
+	int		 fany;		/* put anything since open or skip */
 };
 
 static int
@@ -71,6 +86,7 @@ ix_push(struct cdp_spool *sp, const struct cdp_spool_rec *e)
 		}
 	}
 	sp->ix[sp->head + sp->len++] = *e;
+	sp->held += e->size;
 	return 0;
 }
 
@@ -85,6 +101,7 @@ ix_ended(const struct cdp_spool *sp)
 static void
 ix_pop(struct cdp_spool *sp)
 {
+	sp->held -= sp->ix[sp->head].size;
 	sp->head++;
 	sp->len--;
 	sp->base++;
@@ -99,6 +116,7 @@ ix_clear(struct cdp_spool *sp)
 	sp->base += sp->len;
 	sp->head = sp->len = 0;
 	sp->flushed = sp->base;
+	sp->held = 0;
 }
 
 /* Index the records of one segment. */
@@ -178,6 +196,8 @@ write_acked(struct cdp_spool *sp)
 	char *tmp, *name, buf[32];
 	int fd, n;
 
+	if (sp->st == NULL)
+		return;		/* a later cdp-send reads the file again */
 	if (asprintf(&tmp, "%s/.acked.tmp", sp->dir) == -1)
 		return;
 	if (asprintf(&name, "%s/.acked", sp->dir) == -1) {
@@ -213,6 +233,7 @@ cdp_spool_open(const char *dir, uint64_t max_bytes, const char **why)
 	}
 	pthread_mutex_init(&sp->mu, NULL);
 	sp->rfd = -1;
+	sp->ffd = -1;
 	sp->max_bytes = max_bytes;
 	sp->st = cdp_store_open(dir, CDP_STORE_CREATE | CDP_STORE_NOSYNC, why);
 	if (sp->st == NULL)
@@ -255,22 +276,69 @@ fail:
 	return NULL;
 }
 
+struct cdp_spool *
+cdp_spool_open_file(int fd, const char *name, uint64_t max_bytes,
+    const char **why)
+{
+	static char err[512];
+	struct cdp_spool *sp;
+
+	*why = err;
+	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
+	    (sp->dir = strdup(name)) == NULL ||
+	    (sp->ffd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		snprintf(err, sizeof(err), "%s: %s", name, strerror(errno));
+		if (sp != NULL)
+			free(sp->dir);
+		free(sp);
+		return NULL;
+	}
+	pthread_mutex_init(&sp->mu, NULL);
+	sp->rfd = -1;
+	sp->max_bytes = max_bytes;
+	sp->fnext = 1;
+	return sp;
+}
+
 int
 cdp_spool_uuid(struct cdp_spool *sp, uint8_t uuid[16])
 {
-	return cdp_store_uuid(sp->st, uuid);
+	int rc;
+
+	if (sp->st != NULL)
+		return cdp_store_uuid(sp->st, uuid);
+	pthread_mutex_lock(&sp->mu);
+	if ((rc = sp->fhave_uuid))
+		memcpy(uuid, sp->fuuid, 16);
+	pthread_mutex_unlock(&sp->mu);
+	return rc;
 }
 
 const uint8_t *
 cdp_spool_header(struct cdp_spool *sp, size_t *len)
 {
-	return cdp_store_header(sp->st, len);
+	const uint8_t *h;
+
+	if (sp->st != NULL)
+		return cdp_store_header(sp->st, len);
+	pthread_mutex_lock(&sp->mu);
+	h = sp->fhdr;
+	*len = sp->fhdr_len;
+	pthread_mutex_unlock(&sp->mu);
+	return h;
 }
 
 uint64_t
 cdp_spool_next_seq(struct cdp_spool *sp)
 {
-	return cdp_store_next_seq(sp->st);
+	uint64_t v;
+
+	if (sp->st != NULL)
+		return cdp_store_next_seq(sp->st);
+	pthread_mutex_lock(&sp->mu);
+	v = sp->fnext;
+	pthread_mutex_unlock(&sp->mu);
+	return v;
 }
 
 uint64_t
@@ -287,7 +355,40 @@ cdp_spool_acked(struct cdp_spool *sp)
 int
 cdp_spool_ended(struct cdp_spool *sp)
 {
-	return cdp_store_ended(sp->st);
+	int v;
+
+	if (sp->st != NULL)
+		return cdp_store_ended(sp->st);
+	pthread_mutex_lock(&sp->mu);
+	v = ix_ended(sp);
+	pthread_mutex_unlock(&sp->mu);
+	return v;
+}
+
+/* cdp_spool_begin() on a file: the stream's header, and where it is. */
+static int
+file_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
+{
+	uint8_t *copy;
+
+	if (sp->fhave_uuid && memcmp(sp->fuuid, hdr->uuid, 16) != 0) {
+		snprintf(sp->err, sizeof(sp->err), "%s: a second stream",
+		    sp->dir);
+		errno = EINVAL;
+		return -1;
+	}
+	if ((copy = malloc(hdr->raw_size)) == NULL)
+		return -1;
+	memcpy(copy, hdr->raw, hdr->raw_size);
+	pthread_mutex_lock(&sp->mu);
+	free(sp->fhdr);
+	sp->fhdr = copy;
+	sp->fhdr_len = hdr->raw_size;
+	memcpy(sp->fuuid, hdr->uuid, 16);
+	sp->fhave_uuid = 1;
+	sp->fhdr_off = hdr->offset;
+	pthread_mutex_unlock(&sp->mu);
+	return 0;
 }
 
 int
@@ -295,6 +396,8 @@ cdp_spool_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
 {
 	uint8_t uuid[16];
 
+	if (sp->st == NULL)
+		return file_begin(sp, hdr);
 	if (cdp_store_uuid(sp->st, uuid) && memcmp(uuid, hdr->uuid, 16) != 0) {
 		if (cdp_store_next_seq(sp->st) - 1 > cdp_spool_acked(sp)) {
 			errno = EEXIST;
@@ -311,15 +414,81 @@ cdp_spool_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
 	return cdp_store_begin(sp->st, hdr);
 }
 
+/*
+ * cdp_spool_put() on a file: index the record where it is, taking what a
+ * store would take (cdp_store_append()), and drop the same.  Called with
+ * mu held.
+ */
+static int
+file_put(struct cdp_spool *sp, const struct cdp_record *rec)
+{
+	struct cdp_spool_rec e;
+
+	if (rec->type == CDP_T_STREAM_HDR) {
+		sp->fhdr_off = rec->offset;
+		return 0;
+	}
+	if ((rec->type == CDP_T_STREAM_END && ix_ended(sp)) ||
+	    (rec->seq != 0 && rec->seq < sp->fnext))
+		return 1;
+	if (rec->seq != 0 && sp->fnext > 1 && rec->seq > sp->fnext) {
+		snprintf(sp->err, sizeof(sp->err), "seq %" PRIu64 " follows "
+		    "seq %" PRIu64 " in the spool", rec->seq, sp->fnext - 1);
+		errno = EINVAL;
+		return -1;
+	}
+	if (rec->type == CDP_T_STREAM_END && sp->fnext > 1 &&
+	    rec->u64 != sp->fnext - 1) {
+		snprintf(sp->err, sizeof(sp->err), "STREAM_END with last_seq "
+		    "%" PRIu64 " after seq %" PRIu64, rec->u64, sp->fnext - 1);
+		errno = EINVAL;
+		return -1;
+	}
+	if (sp->len > 0 && sp->held + rec->raw_size > sp->max_bytes) {
+		errno = EAGAIN;
+		return -1;
+	}
+	/* A store keeps no HEARTBEAT before anything else, or after the end. */
+	if (rec->type == CDP_T_HEARTBEAT && (!sp->fany || ix_ended(sp)))
+		return 0;
+	e.seq = rec->seq;
+	e.time_ns = rec->time_ns;
+	e.type = rec->type;
+	e.size = (uint32_t)rec->raw_size;
+	e.segment = 0;
+	e.offset = rec->offset;
+	/*
+	 * After a STREAM_END, the section's header (the reader had one
+	 * come first) goes out with the record, as from a store.
+	 */
+	if (ix_ended(sp) && sp->fhdr_off < e.offset) {
+		e.size += (uint32_t)(e.offset - sp->fhdr_off);
+		e.offset = sp->fhdr_off;
+	}
+	if (ix_push(sp, &e) == -1)
+		return -1;
+	if (rec->seq != 0)
+		sp->fnext = rec->seq + 1;
+	sp->fany = 1;
+	return 0;
+}
+
 int
 cdp_spool_put(struct cdp_spool *sp, const struct cdp_record *rec)
 {
 	struct cdp_store_pos pos = { UINT64_MAX, 0 };
-	uint64_t next = cdp_store_next_seq(sp->st);
+	uint64_t next;
 	struct cdp_spool_rec e;
 	size_t hdr_len;
 	int rc, ended;
 
+	if (sp->st == NULL) {
+		pthread_mutex_lock(&sp->mu);
+		rc = file_put(sp, rec);
+		pthread_mutex_unlock(&sp->mu);
+		return rc;
+	}
+	next = cdp_store_next_seq(sp->st);
 	if (rec->type == CDP_T_STREAM_HDR)
 		return 0;
 	if ((rec->type == CDP_T_STREAM_END && cdp_store_ended(sp->st)) ||
@@ -377,8 +546,9 @@ cdp_spool_flush(struct cdp_spool *sp)
 	/*
 	 * Everything put before end is in the store; a commit writes out
 	 * what the store gathered (a spool's store never flushes to disk).
+	 * A file holds it all already.
 	 */
-	if (cdp_store_commit(sp->st, 0) == -1) {
+	if (sp->st != NULL && cdp_store_commit(sp->st, 0) == -1) {
 		snprintf(sp->err, sizeof(sp->err), "%s",
 		    cdp_store_error(sp->st));
 		return -1;
@@ -397,8 +567,10 @@ cdp_spool_skip_to(struct cdp_spool *sp, uint64_t seq)
 	ix_clear(sp);
 	if (seq - 1 > sp->acked)
 		sp->acked = seq - 1;
+	sp->fnext = seq;
+	sp->fany = 0;
 	pthread_mutex_unlock(&sp->mu);
-	return cdp_store_clear(sp->st, seq);
+	return sp->st != NULL ? cdp_store_clear(sp->st, seq) : 0;
 }
 
 int
@@ -427,7 +599,7 @@ cdp_spool_ack(struct cdp_spool *sp, uint64_t seq,
 		write_acked(sp);
 	}
 	pthread_mutex_unlock(&sp->mu);
-	if (cdp_store_drop_through(sp->st, seq) == -1) {
+	if (sp->st != NULL && cdp_store_drop_through(sp->st, seq) == -1) {
 		snprintf(sp->err, sizeof(sp->err), "%s",
 		    cdp_store_error(sp->st));
 		return -1;
@@ -476,6 +648,8 @@ cdp_spool_end(struct cdp_spool *sp)
 static int
 segment_fd(struct cdp_spool *sp, uint64_t segment)
 {
+	if (sp->st == NULL)
+		return sp->ffd;
 	if (sp->rfd != -1 && sp->rseg == segment)
 		return sp->rfd;
 	if (sp->rfd != -1)
@@ -538,13 +712,22 @@ cdp_spool_read(struct cdp_spool *sp, uint64_t pos, uint8_t **buf,
 uint64_t
 cdp_spool_bytes(struct cdp_spool *sp)
 {
-	return cdp_store_bytes(sp->st);
+	uint64_t v;
+
+	if (sp->st != NULL)
+		return cdp_store_bytes(sp->st);
+	pthread_mutex_lock(&sp->mu);
+	v = sp->held;
+	pthread_mutex_unlock(&sp->mu);
+	return v;
 }
 
 const char *
 cdp_spool_error(struct cdp_spool *sp)
 {
-	return sp->err[0] != '\0' ? sp->err : cdp_store_error(sp->st);
+	if (sp->err[0] != '\0' || sp->st == NULL)
+		return sp->err;
+	return cdp_store_error(sp->st);
 }
 
 void
@@ -555,8 +738,12 @@ cdp_spool_close(struct cdp_spool *sp)
 	write_acked(sp);
 	if (sp->rfd != -1)
 		close(sp->rfd);
-	cdp_store_close(sp->st);
+	if (sp->ffd != -1)
+		close(sp->ffd);
+	if (sp->st != NULL)
+		cdp_store_close(sp->st);
 	pthread_mutex_destroy(&sp->mu);
+	free(sp->fhdr);
 	free(sp->ix);
 	free(sp->dir);
 	free(sp);
@@ -619,12 +806,31 @@ send_range(int out, int in, uint64_t off, uint64_t len)
 			continue;
 		if (n <= 0) {
 			if (n == 0)
-				errno = EIO;	/* the segment is short */
+				errno = ENODATA;	/* the file is short */
 			return -1;
 		}
 		len -= (uint64_t)n;
 	}
 	return 0;
+}
+
+/*
+ * After a failed send_range(): a file that came up short is EIO for a
+ * segment, and ESTALE for a journal file, which changed since it was
+ * read (what is held is no longer there).  -1.
+ */
+static int
+short_file(struct cdp_spool *sp)
+{
+	if (errno != ENODATA)
+		return -1;
+	errno = EIO;
+	if (sp->st == NULL) {
+		snprintf(sp->err, sizeof(sp->err), "%s: shorter than when "
+		    "it was read: changed while being sent", sp->dir);
+		errno = ESTALE;
+	}
+	return -1;
 }
 
 int
@@ -668,9 +874,10 @@ cdp_spool_send(struct cdp_spool *sp, int fd, uint64_t *pos,
 		pthread_mutex_unlock(&sp->mu);
 		if (sent != NULL)
 			sent(arg, seq, len);
-		if ((in = segment_fd(sp, seg)) == -1 ||
-		    send_range(fd, in, off, len) == -1)
+		if ((in = segment_fd(sp, seg)) == -1)
 			return -1;
+		if (send_range(fd, in, off, len) == -1)
+			return short_file(sp);
 		*pos += n;
 	}
 }

@@ -16,6 +16,13 @@
  * readers, and sent, from cdp_spool_flush() on.  All calls are safe from
  * several threads, with one reader (cdp_spool_read(), cdp_spool_send())
  * at a time.
+ *
+ * A spool may also be opened on a journal file that is being read
+ * (cdp_spool_open_file()): the file holds the records already, so nothing
+ * is copied.  The index then points into the file, and records go out
+ * from it; everything else (what is held, acknowledged, where to start
+ * again) works the same, for as long as the spool is open.  Nothing is
+ * kept for a later cdp-send: that one reads the file again.
  */
 #ifndef CDP_SPOOL_H
 #define CDP_SPOOL_H
@@ -54,6 +61,15 @@ struct cdp_spool *cdp_spool_open_tmp(uint64_t max_bytes, char **dir,
 	    const char **why);
 void	 cdp_spool_remove_tmp(const char *dir);
 
+/*
+ * A spool on the journal file open on fd (name for messages), which the
+ * caller reads and puts every record of, as read (with its offset in the
+ * file), STREAM_HDRs included.  The spool keeps its own descriptor.  At
+ * most max_bytes of the file are held (not acknowledged) at a time.
+ */
+struct cdp_spool *cdp_spool_open_file(int fd, const char *name,
+	    uint64_t max_bytes, const char **why);
+
 /* The stream held: 1 and uuid, or 0. */
 int	 cdp_spool_uuid(struct cdp_spool *, uint8_t uuid[16]);
 
@@ -78,10 +94,10 @@ int	 cdp_spool_begin(struct cdp_spool *, const struct cdp_record *hdr);
 
 /*
  * Add a framed record (raw, raw_size, seq, time_ns, type; u64 for a
- * STREAM_END).  Returns 0, or 1 when it is not added because the spool
- * holds it or held it (a seq below cdp_spool_next_seq(), a second
- * STREAM_END), or -1 with errno: EAGAIN when the spool is full, EINVAL
- * for a seq past the next one.
+ * STREAM_END; offset for a spool on a file).  Returns 0, or 1 when it is
+ * not added because the spool holds it or held it (a seq below
+ * cdp_spool_next_seq(), a second STREAM_END), or -1 with errno: EAGAIN
+ * when the spool is full, EINVAL for a seq past the next one.
  */
 int	 cdp_spool_put(struct cdp_spool *, const struct cdp_record *rec);
 
@@ -132,7 +148,9 @@ int	 cdp_spool_read(struct cdp_spool *, uint64_t pos, uint8_t **buf,
  * a segment with one call of up to CDP_SPOOL_SEND_MAX bytes; *pos
  * follows.  sent (if not NULL) is called before each such call with the
  * last seq it carries (0 if none) and its length.  Returns 0 when caught
- * up, or -1 with errno set (a write to fd or a read of the spool failed).
+ * up, or -1 with errno set (a write to fd or a read of the spool failed;
+ * ESTALE: the journal file of a spool on one is shorter than when it was
+ * read, see cdp_spool_error()).
  */
 #define CDP_SPOOL_SEND_MAX	(1024 * 1024)
 int	 cdp_spool_send(struct cdp_spool *, int fd, uint64_t *pos,
