@@ -7,6 +7,10 @@
  * those a replayed copy would have given.  A file's expected bytes are
  * read from the journal (or memory, or are zeros) extent by extent into
  * one buffer and compared with the file's, a chunk at a time.
+ *
+ * With the scan of cdp_treehash.h, a directory's names and their stats
+ * are the scan's, where it has them: one system call per name less, and
+ * a stat that is known to come after the file was hashed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -252,11 +256,28 @@ same_sums(struct cmp *c, const struct node *n,
 	return rc;
 }
 
-static int compare_dir(struct cmp *, struct node *, int, char *, size_t);
+static int compare_dir(struct cmp *, struct node *, int, char *, size_t,
+	    const struct cdp_treehash_dir *);
 
+/*
+ * The scan's listing l of a directory, if fb is that directory still
+ * (not one put in its place since), else NULL.
+ */
+static const struct cdp_treehash_dir *
+listing(const struct cdp_treehash_dir *l, int fb)
+{
+	struct stat st;
+
+	if (l == NULL || fstat(fb, &st) == -1 || st.st_dev != l->dev ||
+	    st.st_ino != l->ino)
+		return NULL;
+	return l;
+}
+
+/* Compare a with name in db; se: what the scan saw of it, or NULL. */
 static int
 compare_entry(struct cmp *c, struct node *a, int db, const char *name,
-    char *path, size_t plen)
+    char *path, size_t plen, const struct cdp_treehash_ent *se)
 {
 	const struct cdp_treehash_sum *sums;
 	struct stat sb;
@@ -264,7 +285,9 @@ compare_entry(struct cmp *c, struct node *a, int db, const char *name,
 	char ma[8], mb[8], za[24], zb[24], ta[CDP_PATH_MAX + 1];
 	int fb = -1, rc = 0, journal = 0;
 
-	if (fstatat(db, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+	if (se != NULL && se->have_st)
+		sb = se->st;
+	else if (fstatat(db, name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
 		return trouble(c, path);
 	if (a->type != (sb.st_mode & S_IFMT)) {
 		diff(c, path, CDP_TREE_TYPE, cdp_tree_type_name(a->type),
@@ -292,7 +315,8 @@ compare_entry(struct cmp *c, struct node *a, int db, const char *name,
 		    O_CLOEXEC);
 		if (fb == -1)
 			return trouble(c, path);
-		rc = compare_dir(c, a, fb, path, plen);
+		rc = compare_dir(c, a, fb, path, plen,
+		    listing(se != NULL ? se->sub : NULL, fb));
 		close(fb);
 		return rc;
 	}
@@ -335,21 +359,28 @@ compare_entry(struct cmp *c, struct node *a, int db, const char *name,
 }
 
 /* Compare model directory a with fb, at path (plen bytes, in a buffer of
- * CDP_PATH_MAX + 1 bytes). */
+ * CDP_PATH_MAX + 1 bytes); sd: the scan's listing of fb, or NULL. */
 static int
-compare_dir(struct cmp *c, struct node *a, int fb, char *path, size_t plen)
+compare_dir(struct cmp *c, struct node *a, int fb, char *path, size_t plen,
+    const struct cdp_treehash_dir *sd)
 {
-	struct cdp_tree_names nb;
+	struct cdp_tree_names nb = { NULL, 0 };
 	size_t i = 0, j = 0, first, na = children(c, a, &first);
+	size_t n = sd != NULL ? sd->n : 0;
 	struct dentry **da = c->all + first;
 	int rc = 0;
 
-	if (cdp_tree_names_read(fb, &nb) == -1)
-		return trouble(c, path);
-	while (rc == 0 && (i < na || j < nb.n)) {
-		int order = i == na ? 1 : j == nb.n ? -1 :
-		    strcmp(da[i]->name, nb.v[j]);
-		const char *name = order <= 0 ? da[i]->name : nb.v[j];
+	if (sd == NULL) {
+		if (cdp_tree_names_read(fb, &nb) == -1)
+			return trouble(c, path);
+		n = nb.n;
+	}
+	while (rc == 0 && (i < na || j < n)) {
+		const char *bname = j == n ? NULL : sd != NULL ?
+		    sd->v[j].name : nb.v[j];
+		int order = i == na ? 1 : j == n ? -1 :
+		    strcmp(da[i]->name, bname);
+		const char *name = order <= 0 ? da[i]->name : bname;
 		size_t nlen;
 
 		if (cdp_tree_path_push(path, plen, name, &nlen) == -1) {
@@ -362,7 +393,7 @@ compare_dir(struct cmp *c, struct node *a, int fb, char *path, size_t plen)
 			diff(c, path, CDP_TREE_ONLY_B, NULL, NULL);
 		else
 			rc = compare_entry(c, da[i]->node, fb, name, path,
-			    nlen);
+			    nlen, sd != NULL ? &sd->v[j] : NULL);
 		if (rc == 0)
 			path[plen] = '\0';
 		if (order <= 0)
@@ -404,7 +435,8 @@ cdp_model_compare(struct cdp_model *m, const char *dir, cdp_tree_diff_fn *fn,
 		free(c.all[i]->node->first);
 		c.all[i]->node->first = NULL;
 	}
-	if ((rc = compare_dir(&c, m->root, fb, path, 0)) == 0)
+	if ((rc = compare_dir(&c, m->root, fb, path, 0, m->th == NULL ? NULL :
+	    listing(cdp_treehash_top(m->th), fb))) == 0)
 		rc = c.differ;
 out:
 	e = errno;

@@ -47,6 +47,34 @@ struct cdp_treehash *cdp_treehash_start(const char *dir);
 const struct cdp_treehash_sum *cdp_treehash_find(struct cdp_treehash *,
 	    const struct stat *st, size_t *n);
 
+/*
+ * What the scan saw of the tree, for the comparison to use instead of
+ * listing each directory and stat(2)ing each name again: a directory's
+ * names, sorted bytewise (strcmp), each with its lstat(2) where the scan
+ * took one (for a regular file it read, one taken after the read, which
+ * cdp_treehash_find() checks against the times taken before it), and for
+ * a subdirectory its own listing.  A directory the scan could not list
+ * whole has no listing (NULL); neither has one below the depth it goes to.
+ */
+struct cdp_treehash_dir;
+
+struct cdp_treehash_ent {
+	char		*name;
+	struct stat	 st;		/* if have_st */
+	int		 have_st;
+	struct cdp_treehash_dir *sub;	/* a directory's listing */
+};
+
+struct cdp_treehash_dir {
+	dev_t		 dev;		/* the directory itself */
+	ino_t		 ino;
+	struct cdp_treehash_ent *v;
+	size_t		 n;
+};
+
+/* Wait for the scan, then the listing of the top directory, or NULL. */
+const struct cdp_treehash_dir *cdp_treehash_top(struct cdp_treehash *);
+
 /* The sum of n bytes at p, as the scan computes it. */
 void	 cdp_treehash_sum(const void *p, size_t n, struct cdp_treehash_sum *);
 
