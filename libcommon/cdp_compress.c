@@ -23,6 +23,7 @@
 #include <libdeflate.h>
 
 #include "cdp_compress.h"
+#include "cdp_crc32.h"
 #include "cdp_format.h"
 #include "cdp_writer.h"
 
@@ -99,7 +100,7 @@ compress_one(struct libdeflate_compressor *c, const uint8_t *raw,
 		return 0;
 	cdp_writer_frame(buf, it->type, it->flags | CDP_F_COMPRESSED, it->seq,
 	    it->time_ns, (uint32_t)zlen, plen,
-	    libdeflate_crc32(0, buf + CDP_HDR_LEN, zlen));
+	    cdp_crc32(0, buf + CDP_HDR_LEN, zlen));
 	memset(buf + CDP_HDR_LEN + zlen, 0, total - CDP_HDR_LEN - zlen);
 	return total;
 }

@@ -26,10 +26,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <libdeflate.h>
-
 #include "cdp_apply.h"
 #include "cdp_baseline.h"
+#include "cdp_crc32.h"
 #include "cdp_err.h"
 #include "cdp_fold.h"
 #include "cdp_format.h"
@@ -529,7 +528,7 @@ renumber(struct cdp_fold *f, int fd, uint64_t through)
 			break;
 		}
 		put64le(h + 16, through - o.n + 1 + i);
-		put32le(h + 44, libdeflate_crc32(0, h, 44));
+		put32le(h + 44, cdp_crc32(0, h, 44));
 		if (pwrite(fd, h, sizeof(h), (off_t)o.at[i]) != sizeof(h))
 			rc = fail(f, "%s/" FOLD_TMP ": %s", f->path,
 			    strerror(errno ? errno : EIO));

@@ -20,11 +20,14 @@
 #include <string.h>
 #include <libdeflate.h>
 
+#include "cdp_crc32.h"
 #include "cdp_reader.h"
+
 
 #define IBUF_MIN	(64u * 1024)	/* small journals need no more */
 #define IBUF_MAX	(4u * 1024 * 1024)	/* large records are read in place */
 #define MAX_STREAMS	64	/* streams remembered for resumed sections */
+#define READ_AHEAD	(64u * 1024)	/* read past the record needed */
 
 enum resync_how {
 	RESYNC_NONE,
@@ -149,11 +152,16 @@ cdp_reader_close(struct cdp_reader *r)
 /*
  * Make at least need bytes available at ibuf + ipos (need <= icap).
  * Returns the bytes available, fewer only at the end of input, or -1.
+ *
+ * Each read asks for what is missing and READ_AHEAD bytes more, not for
+ * all the room there is: what is left unread when the buffer has to be
+ * moved to its start is then at most that, not most of a large record.
  */
 static ssize_t
 fill(struct cdp_reader *r, size_t need)
 {
 	while (r->ilen - r->ipos < need && !r->eof) {
+		size_t want = need - (r->ilen - r->ipos) + READ_AHEAD;
 		ssize_t n;
 
 		if (r->ipos + need > r->icap || r->ilen == r->icap) {
@@ -161,8 +169,9 @@ fill(struct cdp_reader *r, size_t need)
 			r->ilen -= r->ipos;
 			r->ipos = 0;
 		}
-		n = cdp_source_read(r->src, r->ibuf + r->ilen,
-		    r->icap - r->ilen);
+		if (want > r->icap - r->ilen)
+			want = r->icap - r->ilen;
+		n = cdp_source_read(r->src, r->ibuf + r->ilen, want);
 		if (n == -1)
 			return -1;
 		if (n == 0)
@@ -225,7 +234,7 @@ check_header(struct cdp_reader *r, const uint8_t *h, struct hdr *hd)
 	if (memcmp(h, CDP_MAGIC, 4) != 0)
 		return fail(r, CDP_RE_MAGIC, RESYNC_SCAN, off,
 		    "bad magic: not a record header");
-	if (le32(h + 44) != libdeflate_crc32(0, h, 44))
+	if (le32(h + 44) != cdp_crc32(0, h, 44))
 		return fail(r, CDP_RE_HDR_CRC, RESYNC_SCAN, off,
 		    "bad header CRC");
 	hd->type = le16(h + 4);
@@ -287,7 +296,7 @@ scan(struct cdp_reader *r)
 			    CDP_MAGIC, 4);
 			if (p == NULL || p >= end)
 				break;
-			if (le32(p + 44) == libdeflate_crc32(0, p, 44)) {
+			if (le32(p + 44) == cdp_crc32(0, p, 44)) {
 				consume(r, (size_t)(p - (r->ibuf + r->ipos)));
 				return 0;
 			}
@@ -537,7 +546,7 @@ again:
 		if (raw[i] != 0)
 			return fail(r, CDP_RE_PADDING, RESYNC_SKIP, off,
 			    "non-zero padding");
-	if (libdeflate_crc32(0, payload, hd.payload_len) != hd.payload_crc)
+	if (cdp_crc32(0, payload, hd.payload_len) != hd.payload_crc)
 		return fail(r, CDP_RE_PAYLOAD_CRC, RESYNC_SKIP, off,
 		    "bad payload CRC");
 

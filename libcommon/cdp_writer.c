@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <libdeflate.h>
 
+#include "cdp_crc32.h"
 #include "cdp_writer.h"
 
 /* Below this many payload bytes compression is not worth a try. */
@@ -73,7 +74,7 @@ cdp_writer_frame(uint8_t hdr[CDP_HDR_LEN], uint16_t type, uint16_t flags,
 	put32(hdr + 32, raw_len);
 	put32(hdr + 36, payload_crc);
 	put32(hdr + 40, 0);
-	put32(hdr + 44, libdeflate_crc32(0, hdr, 44));
+	put32(hdr + 44, cdp_crc32(0, hdr, 44));
 }
 
 static int64_t
@@ -215,12 +216,12 @@ emit(struct cdp_writer *w, uint16_t type, uint16_t flags, uint64_t seq,
 		l1 = stored;
 		p2 = NULL;
 		l2 = 0;
-		crc = libdeflate_crc32(0, w->zbuf, stored);
+		crc = cdp_crc32(0, w->zbuf, stored);
 	} else {
 		stored = raw_len;
-		crc = libdeflate_crc32(0, w->head, head_len);
+		crc = cdp_crc32(0, w->head, head_len);
 		if (data_len > 0)
-			crc = libdeflate_crc32(crc, data, data_len);
+			crc = cdp_crc32(crc, data, data_len);
 	}
 	cdp_writer_frame(hdr, type, flags, seq, time_ns, (uint32_t)stored,
 	    (uint32_t)raw_len, crc);

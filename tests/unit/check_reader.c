@@ -1032,6 +1032,56 @@ START_TEST(test_reader_bad_payload_crc)
 }
 END_TEST
 
+/*
+ * Payload CRCs of every length around where the reader changes method
+ * (1024 bytes, then 128 at a time) and of large payloads: each record
+ * intact reads back, and one flipped bit anywhere in its payload (first,
+ * middle, last byte) is a bad payload CRC.  The CRCs here come from zlib.
+ */
+START_TEST(test_reader_payload_crc_lengths)
+{
+	static const size_t big[] = { 4096, 65536 + 7, 300000, 1048576 + 129 };
+	uint8_t *data = malloc(big[3]);
+	size_t len, i, at;
+	uint64_t off[2], w;
+	int flip;
+
+	ck_assert_ptr_nonnull(data);
+	fill_random(data, big[3], 7);
+	for (i = 0; i < 500 + 4; i++) {
+		len = i < 500 ? 900 + i : big[i - 500];
+		for (flip = -1; flip < 3; flip++) {
+			struct jbuf j;
+			struct rd d;
+
+			jb_init(&j);
+			jb_std(&j, off, 1);
+			w = jb_write(&j, 2, data, len);
+			/* The payload: the WRITE's head, then the data. */
+			at = (size_t)get_le(j.b + w + 12, 4);
+			at = flip == 0 ? 0 : flip == 1 ? at / 2 : at - 1;
+			if (flip >= 0)
+				j.b[w + CDP_HDR_LEN + at] ^=
+				    (uint8_t)(1u << (len % 8));
+			rd_open(&d, &j, 0);
+			expect_rec(&d, CDP_T_STREAM_HDR, 0, off[0]);
+			expect_rec(&d, CDP_T_UNLINK, 1, off[1]);
+			if (flip >= 0) {
+				expect_err(&d, CDP_RE_PAYLOAD_CRC, w);
+			} else {
+				expect_rec(&d, CDP_T_WRITE, 2, w);
+				ck_assert_uint_eq(d.rec.data_len, len);
+				ck_assert_mem_eq(d.rec.data, data, len);
+				expect_eof(&d);
+			}
+			rd_close(&d);
+			jb_free(&j);
+		}
+	}
+	free(data);
+}
+END_TEST
+
 START_TEST(test_reader_truncated_anywhere_in_record)
 {
 	struct jbuf j;
@@ -1923,6 +1973,7 @@ reader_suite(void)
 	tcase_add_test(tc, test_reader_raw_len_mismatch_uncompressed);
 	tcase_add_test(tc, test_reader_oversize_payload_len);
 	tcase_add_test(tc, test_reader_bad_payload_crc);
+	tcase_add_test(tc, test_reader_payload_crc_lengths);
 	tcase_add_test(tc, test_reader_truncated_anywhere_in_record);
 	tcase_add_test(tc, test_reader_nonzero_padding);
 	tcase_add_test(tc, test_reader_inflate_bomb);
