@@ -19,6 +19,14 @@
 #                    run makes three: dd's own write, the shim's copy into
 #                    the ring, cdp-tap's write of the journal).  Best of 5
 #                    (a run is short and this one varies most).
+#  seq/1MiB-2dd      the same journal speed against two dd of 1000 MiB
+#                    running at once into the same tmpfs, each one's speed:
+#                    a tapped run writes every byte twice (dd's file and
+#                    the journal), so this is what the machine allows it.
+#  seq/1MiB-null     the same dd under cdp-tap -o /dev/null, dd's bytes per
+#                    second against dd alone: the shim's and the ring's
+#                    cost without the journal's own page-cache writes,
+#                    which compete with dd's for new memory.
 #  rss               the largest resident set of cdp-tap (and the tapped
 #                    dd) while journaling 4000 MiB; goal <= 64 MiB.
 # Output format: see scripts/bench.sh.
@@ -58,8 +66,21 @@ seq_rounds=5
 t=$BENCH_TMP
 mkdir -p "$t/d"
 gbs() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", n / (b - a) / 1e9 }'; }
-best=0 ref=0
+best=0 ref=0 null=0 two=0
 for _ in $(seq $seq_rounds); do
+	t0=$(now)
+	dd if=/dev/zero of="$t/two1.bin" bs=1M count=$mib 2>/dev/null &
+	dd if=/dev/zero of="$t/two2.bin" bs=1M count=$mib 2>/dev/null
+	wait
+	t1=$(now)
+	rm -f "$t/two1.bin" "$t/two2.bin"
+	two=$(max "$two" "$(gbs $((mib * 1048576)) "$t0" "$t1")")
+	t0=$(now)
+	cdp-tap -C "$t/d" -o /dev/null -- \
+	    dd if=/dev/zero of=seq.bin bs=1M count=$mib 2>/dev/null
+	t1=$(now)
+	rm -f "$t/d/seq.bin"
+	null=$(max "$null" "$(gbs $((mib * 1048576)) "$t0" "$t1")")
 	t0=$(now)
 	cdp-tap -C "$t/d" -o "$t/seq.cdpj" -- \
 	    dd if=/dev/zero of=seq.bin bs=1M count=$mib 2>/dev/null
@@ -76,6 +97,10 @@ done
 ratio=$(awk -v a="$best" -v b="$ref" 'BEGIN { printf "%.2f", a / b }')
 met=$(awk -v r="$best" 'BEGIN { print (r >= 1.5) ? "met" : "NOT MET" }')
 echo "seq/1MiB|dd bs=1M of $mib MiB under cdp-tap, journal GB/s into a file on tmpfs over the whole run, best of $seq_rounds interleaved with dd alone into a file on the same tmpfs (more is better)|$best GB/s|dd alone: $ref GB/s|${ratio}x|>= 1.5 GB/s: $met"
+ratio=$(awk -v a="$null" -v b="$ref" 'BEGIN { printf "%.2f", a / b }')
+ratio=$(awk -v a="$best" -v b="$two" 'BEGIN { printf "%.2f", a / b }')
+echo "seq/1MiB-2dd|the same journal GB/s against two dd of $mib MiB at once into files on the same tmpfs (each one's GB/s): the tapped run writes every byte twice, so this is its ceiling here|$best GB/s|2 dd at once: $two GB/s|${ratio}x|-"
+echo "seq/1MiB-null|the same dd under cdp-tap -o /dev/null: what the shim and the ring cost dd, without the journal's own writing (more is better)|$null GB/s|dd alone: $ref GB/s|${ratio}x|-"
 
 # Memory: the largest RSS among cdp-tap and what it waited for.
 rss=$(python3 - "$t" <<'PY'

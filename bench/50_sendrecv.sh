@@ -7,6 +7,9 @@
 #  ssh/random       cdp-send over ssh to 127.0.0.1 (a throwaway sshd)
 #                   against ssh host 'cat >f' of the same journal; goal
 #                   >= 0.9x.
+#  ssh/random-durable the same against ssh host 'cat >f && sync f': what
+#                   the reference costs once its bytes are durable too,
+#                   as cdp-send's are when it ends (no goal).
 #  ssh/text         the same with compressible text, cdp-send --compress
 #                   against plain ssh cat; goal >= 1.5x.
 #  rpo/p50, p99     a paced source (tests/helpers/mkload -r 10: 10 MB/s of
@@ -60,7 +63,7 @@ rm -rf store f
 start_sshd >/dev/null 2>&1 || { echo "50_sendrecv: no sshd" >&2; exit 1; }
 ssh_run() { $CDP_SSH 127.0.0.1 "$@"; }
 clean() { rm -rf store zstore f && sync; }
-ours=() ref=() zours=() zref=()
+ours=() ref=() zours=() zref=() sref=()
 for _ in 1 2; do
 	clean
 	t0=$(now); cdp-send -e "$CDP_SSH" -i random.cdpj "127.0.0.1:$PWD/store"; t1=$(now)
@@ -68,6 +71,9 @@ for _ in 1 2; do
 	clean
 	t0=$(now); ssh_run "cat >$PWD/f" <random.cdpj; t1=$(now)
 	ref+=("$(sub "$t1" "$t0")")
+	clean
+	t0=$(now); ssh_run "cat >$PWD/f && sync $PWD/f" <random.cdpj; t1=$(now)
+	sref+=("$(sub "$t1" "$t0")")
 	clean
 	t0=$(now); cdp-send --compress -e "$CDP_SSH" -i text.cdpj "127.0.0.1:$PWD/zstore"; t1=$(now)
 	zours+=("$(sub "$t1" "$t0")")
@@ -78,6 +84,9 @@ done
 o=$(best "${ours[@]}") r=$(best "${ref[@]}")
 x=$(ratio "$o" "$r")
 echo "ssh/random|cdp-send over loopback ssh vs ssh host 'cat >f', $mb MB of random 4 KiB WRITEs, higher is better|$(rate "$bytes" "$o")|ssh cat: $(rate "$bytes" "$r")|$x|$(goal "${x%x}" 0.9 min)"
+r=$(best "${sref[@]}")
+x=$(ratio "$o" "$r")
+echo "ssh/random-durable|the same cdp-send vs ssh host 'cat >f && sync f': the reference made durable too, as cdp-send's store is when it ends|$(rate "$bytes" "$o")|ssh cat+sync: $(rate "$bytes" "$r")|$x|-"
 o=$(best "${zours[@]}") r=$(best "${zref[@]}")
 x=$(ratio "$o" "$r")
 echo "ssh/text|cdp-send --compress over loopback ssh vs ssh host 'cat >f', $mb MB of text 4 KiB WRITEs, journal MB/s, higher is better|$(rate "$tbytes" "$o")|ssh cat: $(rate "$tbytes" "$r")|$x|$(goal "${x%x}" 1.5 min)"
