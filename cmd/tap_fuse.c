@@ -1492,6 +1492,11 @@ io_writev(int fd, struct iovec *iov, int count, void *userdata)
 			out->flags2 |= FUSE_DIRECT_IO_ALLOW_MMAP >> 32;
 			fs->direct_io = 1;
 		}
+		if (fs->a->verbose)
+			warnx("%s: files open for writing %s", fs->a->mountpoint,
+			    fs->direct_io ? "bypass the mount's page cache "
+			    "(direct I/O)" : "go through the mount's page cache "
+			    "(no FUSE_DIRECT_IO_ALLOW_MMAP: Linux before 6.6)");
 	}
 	return writev(fd, iov, count);
 }

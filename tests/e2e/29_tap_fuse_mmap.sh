@@ -116,3 +116,14 @@ e2fsck -fn at/disk.img >e2fsck.out 2>&1 ||
     die "the loop-mounted image at its mark: e2fsck -fn found problems"
 debugfs -R "cat numbers" at/disk.img 2>/dev/null | cmp -s - <(seq 1 20000) ||
     die "the loop-mounted image at its mark: numbers is not what was written"
+
+# -v says which way files open for writing go: direct I/O from Linux 6.6
+# (FUSE_DIRECT_IO_ALLOW_MMAP), the mount's page cache before.
+want="go through the mount"
+uname -r | awk -F. '{ exit !($1 > 6 || ($1 == 6 && $2 >= 6)) }' &&
+    want="bypass the mount"
+start_fuse -v -o v.cdpj src mnt
+fusermount3 -u mnt
+wait "$tap_pid" || die "cdp-tap -v --fuse: exit status $?"
+grep -q "files open for writing $want" tap.err ||
+    die "cdp-tap -v --fuse does not say files open for writing $want"
