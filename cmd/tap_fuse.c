@@ -1424,9 +1424,9 @@ static const struct fuse_lowlevel_ops tf_ops = {
  * direct I/O mode and still be mapped shared (SQLite's WAL index is).  A
  * write then goes from the application's buffer straight to us, instead
  * of being copied into the mount's page cache first, and the mount keeps
- * no second copy of what SOURCE's page cache holds: 1 MiB writes run
- * twice as fast.  Without it (older kernels) files stay cached, as
- * direct I/O would refuse shared mappings.
+ * no second copy of what SOURCE's page cache holds: a 1 MiB write costs
+ * half as much before its journaling.  Without it (older kernels) files
+ * stay cached, as direct I/O would refuse shared mappings.
  *
  * FUSE_HANDLE_KILLPRIV_V2.  With it the kernel marks a file found with no
  * setuid bit and no capability (S_NOSEC) and stops asking us for
