@@ -39,10 +39,11 @@ BASHCOMP = $(wildcard completions/bash/cdp-*)
 ZSHCOMP	= $(wildcard completions/zsh/_cdp-*)
 
 # Per-program libraries: each program links only what it uses.
-# libcurl is compiled against but not linked: libcommon/cdp_s3_curl.c
-# dlopen()s it when an s3:// location is used, so that programs start
-# without its thirty-odd libraries.
-LIBS_COMMON = $(call pc_libs,$(filter-out libcurl,$(PKGS_COMMON))) -lpthread
+# libcurl and libpcap are compiled against but not linked: libcommon/
+# cdp_s3_curl.c and cdp_pcap_lib.c dlopen() them when an s3:// location or
+# a pcap file is used, so that programs start without the thirty-odd
+# libraries libcurl brings and the nine libpcap brings.
+LIBS_COMMON = $(call pc_libs,$(filter-out libcurl libpcap,$(PKGS_COMMON))) -lpthread
 LIBS_cdp-tap = $(call pc_libs,fuse3)
 PRELOAD	= $(wildcard cmd/libcdp-preload.c)
 PRELOAD_SO = $(PRELOAD:cmd/%.c=%.so)

@@ -19,9 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <pcap/pcap.h>
-
 #include "cdp_pcap.h"
+#include "cdp_pcap_lib.h"
 
 struct cdp_pcap {
 	pcap_t		*p;
@@ -60,9 +59,10 @@ cdp_pcap_create(const char *path)
 		errno = EINVAL;
 		return NULL;
 	}
-	if ((pc = calloc(1, sizeof(*pc))) == NULL)
+	if (cdp_pcap_lib_load() == -1 ||
+	    (pc = calloc(1, sizeof(*pc))) == NULL)
 		return NULL;
-	pc->p = pcap_open_dead_with_tstamp_precision(CDP_PCAP_LINKTYPE,
+	pc->p = cdp_pcap_lib.open_dead(CDP_PCAP_LINKTYPE,
 	    CDP_PCAP_SNAPLEN, PCAP_TSTAMP_PRECISION_NANO);
 	if (pc->p == NULL) {
 		free(pc);
@@ -72,14 +72,14 @@ cdp_pcap_create(const char *path)
 	/* Open the file ourselves so that errno says why it failed. */
 	if ((f = open_file(path)) == NULL) {
 		e = errno;
-		pcap_close(pc->p);
+		cdp_pcap_lib.close(pc->p);
 		free(pc);
 		errno = e;
 		return NULL;
 	}
-	if ((pc->d = pcap_dump_fopen(pc->p, f)) == NULL) {
+	if ((pc->d = cdp_pcap_lib.dump_fopen(pc->p, f)) == NULL) {
 		fclose(f);
-		pcap_close(pc->p);
+		cdp_pcap_lib.close(pc->p);
 		free(pc);
 		errno = EIO;
 		return NULL;
@@ -117,9 +117,9 @@ cdp_pcap_put(struct cdp_pcap *pc, const struct cdp_record *rec)
 	for (p = rec->raw, left = rec->raw_size; left > 0; p += n, left -= n) {
 		n = left < CDP_PCAP_SNAPLEN ? left : CDP_PCAP_SNAPLEN;
 		h.caplen = h.len = (bpf_u_int32)n;
-		pcap_dump((u_char *)pc->d, &h, p);
+		cdp_pcap_lib.dump((u_char *)pc->d, &h, p);
 	}
-	if (ferror(pcap_dump_file(pc->d))) {
+	if (ferror(cdp_pcap_lib.dump_file(pc->d))) {
 		if (errno == 0)
 			errno = EIO;
 		return -1;
@@ -135,8 +135,8 @@ cdp_pcap_close(struct cdp_pcap *pc)
 
 	if (pc == NULL)
 		return 0;
-	f = pcap_dump_file(pc->d);
-	if (pcap_dump_flush(pc->d) == -1 || ferror(f)) {
+	f = cdp_pcap_lib.dump_file(pc->d);
+	if (cdp_pcap_lib.dump_flush(pc->d) == -1 || ferror(f)) {
 		e = errno != 0 ? errno : EIO;
 		rc = -1;
 	}
@@ -145,8 +145,8 @@ cdp_pcap_close(struct cdp_pcap *pc)
 	 * flush above nothing is left to write, so only close(2) itself could
 	 * fail there (on NFS, say); a full disk shows up in the flush.
 	 */
-	pcap_dump_close(pc->d);
-	pcap_close(pc->p);
+	cdp_pcap_lib.dump_close(pc->d);
+	cdp_pcap_lib.close(pc->p);
 	free(pc);
 	if (rc == -1)
 		errno = e;

@@ -18,7 +18,6 @@
  */
 #include <sys/types.h>
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -27,6 +26,7 @@
 
 #include <curl/curl.h>
 
+#include "cdp_dl.h"
 #include "cdp_s3_int.h"
 
 #define CURL_SONAME	"libcurl.so.4"
@@ -46,16 +46,9 @@ static int		 loaded;
 static char		 load_err[256];	/* why not */
 static int		 load_errno;
 
-/* dlsym() gives a void *, kept in a function pointer the POSIX way. */
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
-    "function pointers as wide as data pointers");
+#define SYM(f)	CDP_DL_SYM(struct cdp_s3_curl, "curl_" #f, f)
 
-#define SYM(f)	{ "curl_" #f, offsetof(struct cdp_s3_curl, f) }
-
-static const struct {
-	const char	*name;
-	size_t		 off;
-} syms[] = {
+static const struct cdp_dl_sym syms[] = {
 	SYM(global_init),
 	SYM(version_info),
 	SYM(easy_init),
@@ -78,28 +71,13 @@ static void
 load(void)
 {
 	const curl_version_info_data *v;
-	const char *e;
-	void *h, *p;
-	size_t i;
 	CURLcode rc;
 
-	/* dlerror() says which library and why ("... No such file ..."). */
-	if ((h = dlopen(CURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		e = dlerror();
+	if (cdp_dl_load(CURL_SONAME, CURL_PACKAGE, syms,
+	    sizeof(syms) / sizeof(syms[0]), &cdp_s3_curl, load_err,
+	    sizeof(load_err)) == -1) {
 		load_errno = ENOSYS;
-		snprintf(load_err, sizeof(load_err), "%s; install %s",
-		    e != NULL ? e : CURL_SONAME ": cannot load", CURL_PACKAGE);
 		return;
-	}
-	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		if ((p = dlsym(h, syms[i].name)) == NULL) {
-			load_errno = ENOSYS;
-			snprintf(load_err, sizeof(load_err), "%s: no %s; "
-			    "install %s", CURL_SONAME, syms[i].name,
-			    CURL_PACKAGE);
-			return;
-		}
-		memcpy((char *)&cdp_s3_curl + syms[i].off, &p, sizeof(p));
 	}
 	v = cdp_s3_curl.version_info(CURLVERSION_NOW);
 	if (v == NULL || v->version_num < CURL_MIN_VERSION) {

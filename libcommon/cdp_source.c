@@ -12,13 +12,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cdp_format.h"
+#include "cdp_pcap_lib.h"
 #include "cdp_s3.h"
 #include "cdp_s3read.h"
 #include "cdp_source.h"
@@ -129,10 +129,12 @@ open_pcap(struct cdp_source *s)
 	cookie_io_functions_t io = { .read = cookie_read };
 	char errbuf[PCAP_ERRBUF_SIZE];
 
+	if (cdp_pcap_lib_load() == -1)
+		return -1;
 	s->pcap_fp = fopencookie(s, "r", io);
 	if (s->pcap_fp == NULL)
 		return -1;
-	s->pcap = pcap_fopen_offline_with_tstamp_precision(s->pcap_fp,
+	s->pcap = cdp_pcap_lib.fopen_offline(s->pcap_fp,
 	    PCAP_TSTAMP_PRECISION_NANO, errbuf);
 	if (s->pcap == NULL) {
 		fclose(s->pcap_fp);
@@ -141,7 +143,7 @@ open_pcap(struct cdp_source *s)
 		return -1;
 	}
 	/* pcap_close() closes pcap_fp from now on. */
-	if (pcap_datalink(s->pcap) != CDP_PCAP_LINKTYPE) {
+	if (cdp_pcap_lib.datalink(s->pcap) != CDP_PCAP_LINKTYPE) {
 		errno = EMEDIUMTYPE;
 		return -1;
 	}
@@ -154,7 +156,7 @@ read_pcap(struct cdp_source *s, void *buf, size_t n)
 	while (s->pkt_len == 0) {
 		struct pcap_pkthdr *h;
 		const u_char *data;
-		int rc = pcap_next_ex(s->pcap, &h, &data);
+		int rc = cdp_pcap_lib.next_ex(s->pcap, &h, &data);
 
 		if (rc == PCAP_ERROR_BREAK)
 			return 0;
@@ -536,6 +538,8 @@ cdp_source_strerror(int errnum)
 		return bucket_msg;
 	if (errnum == EMEDIUMTYPE)
 		return "not a journal, a pcap file of one, or a cdp store";
+	if (errnum == ELIBACC && cdp_pcap_lib_error()[0] != '\0')
+		return cdp_pcap_lib_error();
 	return strerror(errnum);
 }
 
@@ -616,7 +620,7 @@ cdp_source_close(struct cdp_source *s)
 	if (s == NULL)
 		return;
 	if (s->pcap != NULL)
-		pcap_close(s->pcap);	/* closes pcap_fp too */
+		cdp_pcap_lib.close(s->pcap);	/* closes pcap_fp too */
 	else if (s->pcap_fp != NULL)
 		fclose(s->pcap_fp);
 	if (s->kind == CDP_SOURCE_STORE) {
