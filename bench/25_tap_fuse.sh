@@ -98,7 +98,7 @@ dd if=/dev/zero of=append.data bs=1M count=2000 2>/dev/null
 a1=$(date +%s%N)
 rm -f append.data fuse.cdpj
 a=$(awk -v s="$(( (a1 - a0) / 1000 ))" 'BEGIN { printf "%.0f", 2000 * 1048576 / s }')
-echo "append/1MiB|dd bs=1M of 2000 MiB into a new file on the journal's file system, MB/s: the most a journal file takes in on this machine|$a MB/s|native: $(mbs "$n") MB/s|$(awk -v a="$a" -v k="$(mbs "$n")" 'BEGIN { printf "%.2f", a / k }')x|-"
+echo "append/1MiB|dd bs=1M of 2000 MiB into a new file on the journal's file system, MB/s: the most a journal file takes in on this machine|$a MB/s|native: $(mbs "$n") MB/s|$(ratio "$a" "$(mbs "$n")")x|-"
 
 # The journal piped to a consumer, as into cdp-send.
 cdp-tap --fuse -o - src mnt | cat >/dev/null &
