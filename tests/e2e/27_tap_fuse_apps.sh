@@ -66,16 +66,14 @@ cp -a before replay
 compare_trees --owner --xattr src replay
 # The database at each mark, the disk image at each mark.
 for r in 1 2 3; do
-	rm -rf "at-$r" && cp -a before "at-$r"
-	cdp-replay -C "at-$r" --until-mark "sql$r" j.cdpj
+	at_mark "at-$r" "sql$r"
 	[ "$(sqlite3 "at-$r/db.sqlite" 'pragma integrity_check')" = ok ] ||
 	    die "database at mark sql$r: integrity_check failed"
 	[ "$(sqlite3 "at-$r/db.sqlite" 'select count(*) from t')" = $((r * 100)) ] ||
 	    die "database at mark sql$r: want $((r * 100)) rows"
 done
 for m in fs0 fs1 fs2; do
-	rm -rf "at-$m" && cp -a before "at-$m"
-	cdp-replay -C "at-$m" --until-mark "$m" j.cdpj
+	at_mark "at-$m" "$m"
 	e2fsck -fn "at-$m/disk.img" >"e2fsck-$m.out" 2>&1 ||
 	    die "disk image at mark $m: e2fsck -fn found problems"
 done

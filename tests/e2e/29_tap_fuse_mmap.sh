@@ -99,19 +99,16 @@ cp -a before replay
 + cdp-replay -C replay j.cdpj
 compare_trees src replay
 # Each state at its mark.
-rm -rf at && cp -a before at
-cdp-replay -C at --until-mark mapped j.cdpj
+at_mark at mapped
 cmp -s mapped.want at/mapped.bin || die "mapped.bin at its mark is not what was written"
 for r in 1 2 3; do
-	rm -rf "at-$r" && cp -a before "at-$r"
-	cdp-replay -C "at-$r" --until-mark "wal$r" j.cdpj
+	at_mark "at-$r" "wal$r"
 	[ "$(sqlite3 "at-$r/wal.db" 'pragma integrity_check')" = ok ] ||
 	    die "WAL database at mark wal$r: integrity_check failed"
 	[ "$(sqlite3 "at-$r/wal.db" 'select count(*) from t')" = $((r * 50)) ] ||
 	    die "WAL database at mark wal$r: want $((r * 50)) rows"
 done
-rm -rf at && cp -a before at
-cdp-replay -C at --until-mark loop j.cdpj
+at_mark at loop
 e2fsck -fn at/disk.img >e2fsck.out 2>&1 ||
     die "the loop-mounted image at its mark: e2fsck -fn found problems"
 debugfs -R "cat numbers" at/disk.img 2>/dev/null | cmp -s - <(seq 1 20000) ||

@@ -8,6 +8,8 @@
 #                           always cleared at exit, however the test ends.
 #   stop_fuse               unmount with fusermount3 -u, wait for cdp-tap,
 #                           die unless it exited 0 and left nothing mounted
+#   at_mark DIR MARK        DIR: a fresh copy of ./before with j.cdpj
+#                           replayed up to mark MARK (a state to check)
 
 need_fuse()
 {
@@ -52,4 +54,10 @@ stop_fuse()
 	if _fuse_mounted "$_fuse_mnt"; then
 		die "$_fuse_mnt is still mounted"
 	fi
+}
+
+at_mark()
+{
+	rm -rf "$1" && cp -a before "$1"
+	cdp-replay -C "$1" --until-mark "$2" j.cdpj
 }
