@@ -418,10 +418,10 @@ struct conn {
 };
 
 static void
-observe(void *arg, const struct cdp_spool_rec *e)
+observe(void *arg, const struct cdp_spool_rec *e, int64_t now)
 {
 	struct send *s = arg;
-	int64_t d = cdp_time_now() - e->time_ns;
+	int64_t d = now - e->time_ns;
 
 	cdp_status_observe(&s->st, d);
 	s->st.lag_ms = d / 1000000;

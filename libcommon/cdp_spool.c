@@ -575,7 +575,8 @@ cdp_spool_skip_to(struct cdp_spool *sp, uint64_t seq)
 
 int
 cdp_spool_ack(struct cdp_spool *sp, uint64_t seq,
-    void (*each)(void *, const struct cdp_spool_rec *), void *arg)
+    void (*each)(void *, const struct cdp_spool_rec *, int64_t),
+    void *arg)
 {
 	int64_t now = cdp_time_now();
 	struct cdp_spool_rec *e;
@@ -591,7 +592,7 @@ cdp_spool_ack(struct cdp_spool *sp, uint64_t seq,
 	    (e->type != CDP_T_STREAM_END || (sp->len > 1 &&
 	    e[1].seq != 0 && e[1].seq <= seq))) {
 		if (e->seq != 0 && each != NULL)
-			each(arg, e);
+			each(arg, e, now);
 		ix_pop(sp);
 	}
 	if (now - sp->acked_at >= ACKED_EVERY_NS) {

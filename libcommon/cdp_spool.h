@@ -118,10 +118,12 @@ int	 cdp_spool_skip_to(struct cdp_spool *, uint64_t seq);
 /*
  * The receiver has everything up to seq: drop what is no longer needed.
  * each, if not NULL, is called with every numbered record newly
- * acknowledged (to measure how long each took).
+ * acknowledged and the time of the acknowledgement (to measure how long
+ * each took).
  */
 int	 cdp_spool_ack(struct cdp_spool *, uint64_t seq,
-	    void (*each)(void *, const struct cdp_spool_rec *), void *arg);
+	    void (*each)(void *, const struct cdp_spool_rec *, int64_t),
+	    void *arg);
 
 /*
  * Position of the record to send first to a receiver that wants next_seq:
