@@ -5,6 +5,7 @@
 #   now                 the time, seconds with nanoseconds
 #   sub A B             A - B
 #   best SECONDS...     the smallest
+#   median NUMBERS...   the middle one (the mean of the two for an even count)
 #   rate BYTES SECONDS  "N MB/s"
 #   ratio OURS REF      REF / OURS as "0.00x" (times: > 1 means ours is faster)
 #   goal VALUE GOAL min|max   ">= GOAL: met", "<= GOAL: NOT MET", ...
@@ -16,6 +17,11 @@
 now() { date +%s.%N; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { print a - b }'; }
 best() { printf '%s\n' "$@" | sort -g | head -n 1; }
+median()
+{
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f MB/s", b / s / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", b / a }'; }
 goal() {

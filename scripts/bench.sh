@@ -31,8 +31,9 @@
 #   goal       the target and whether it is met: >= 2 GB/s: met,
 #              >= 2 GB/s: NOT MET ("-" if none)
 #
-# Blank lines and lines starting with '#' on stdout are ignored; anything
-# else that is not six fields is reported.  Progress and logs go to stderr.
+# Blank lines on stdout are ignored, and lines starting with '#' (the runs
+# behind a best-of, a distribution) go to stderr, not into the table;
+# anything else that is not six fields is reported.  Progress and logs go to stderr.
 # A benchmark that exits non-zero shows as FAILED in the table, and then
 # bench.sh exits 1; a goal not met does not change the exit status (the
 # table says so).  Use decimal units (1 GB = 10^9 bytes), take the best of
@@ -86,7 +87,10 @@ for b in "${benches[@]}"; do
 		continue
 	fi
 	while IFS= read -r line; do
-		case $line in ''|'#'*) continue ;; esac
+		case $line in
+		'') continue ;;
+		'#'*) echo "$prog: $b: ${line#'# '}" >&2; continue ;;
+		esac
 		IFS='|' read -r -a f <<<"$line"
 		if [ "${#f[@]}" -ne 6 ]; then
 			echo "$prog: $b: not a result line (want 6 fields): $line" >&2
