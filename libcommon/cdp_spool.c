@@ -11,9 +11,9 @@
  * Records go out straight from the segment files, with sendfile(2): the
  * spool is written once and read by the kernel, not copied through here.
  *
- * A spool on a journal file has no store: the index points into the file,
- * records go out from there, and the little a store would say (the
- * stream, the next seq, whether it ended) is kept here.
+ * A spool on a journal file has no store: the file is its own, and its
+ * calls are in cdp_spool_file.c.  The index and what follows from it
+ * (acknowledging, finding, reading, sending) are shared.
  */
 #include <sys/sendfile.h>
 
@@ -30,7 +30,7 @@
 #include "cdp_proto.h"
 #include "cdp_reader.h"
 #include "cdp_source.h"
-#include "cdp_spool.h"
+#include "cdp_spool_int.h"
 #include "cdp_store.h"
 #include "cdp_time.h"
 
@@ -38,37 +38,39 @@
 #define SEGMENT_MIN	(64ull * 1024)
 #define ACKED_EVERY_NS	1000000000LL
 
-struct cdp_spool {
-	struct cdp_store *st;
-	char		*dir;
-	uint64_t	 max_bytes;
-	pthread_mutex_t	 mu;
+struct cdp_spool *
+cdp_spool_new(const char *name, uint64_t max_bytes)
+{
+	struct cdp_spool *sp;
 
-	struct cdp_spool_rec *ix;	/* entries [head, head + len) */
-	size_t		 head, len, cap;
-	uint64_t	 base;		/* position of ix[head] */
-	uint64_t	 flushed;	/* position after the last flushed */
-	uint64_t	 acked;
-	int64_t		 acked_at;
+	if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return NULL;
+	if ((sp->dir = strdup(name)) == NULL) {
+		free(sp);
+		return NULL;
+	}
+	pthread_mutex_init(&sp->mu, NULL);
+	sp->rfd = -1;
+	sp->max_bytes = max_bytes;
+	return sp;
+}
 
-	int		 rfd;		/* segment being read */
-	uint64_t	 rseg;
-	uint64_t	 held;		/* bytes of the records indexed */
-	char		 err[512];
+void
+cdp_spool_free(struct cdp_spool *sp)
+{
+	int e = errno;
 
-	/* A spool on a journal file (st is NULL); under mu. */
-	int		 ffd;		/* the file, -1 for a store */
-	int		 fhave_uuid;
-	uint8_t		 fuuid[16];
-	uint8_t		*fhdr;		/* the stream's STREAM_HDR, framed */
-	size_t		 fhdr_len;
-	uint64_t	 fnext;		/* the seq the next record must have */
-	uint64_t	 fhdr_off;	/* where the last STREAM_HDR read is */
-	int		 fany;		/* put anything since open or skip */
-};
+	if (sp == NULL)
+		return;
+	pthread_mutex_destroy(&sp->mu);
+	free(sp->ix);
+	free(sp->dir);
+	free(sp);
+	errno = e;
+}
 
-static int
-ix_push(struct cdp_spool *sp, const struct cdp_spool_rec *e)
+int
+cdp_spool_ix_push(struct cdp_spool *sp, const struct cdp_spool_rec *e)
 {
 	if (sp->head + sp->len == sp->cap) {
 		if (sp->head > sp->cap / 2) {
@@ -90,9 +92,9 @@ ix_push(struct cdp_spool *sp, const struct cdp_spool_rec *e)
 	return 0;
 }
 
-/* Whether the last record held is a STREAM_END (called with mu held). */
-static int
-ix_ended(const struct cdp_spool *sp)
+/* Whether the last record held is a STREAM_END. */
+int
+cdp_spool_ix_ended(const struct cdp_spool *sp)
 {
 	return sp->len > 0 &&
 	    sp->ix[sp->head + sp->len - 1].type == CDP_T_STREAM_END;
@@ -117,6 +119,15 @@ ix_clear(struct cdp_spool *sp)
 	sp->head = sp->len = 0;
 	sp->flushed = sp->base;
 	sp->held = 0;
+}
+
+/* The receiver has every record before seq: forget them all. */
+void
+cdp_spool_ix_skip_to(struct cdp_spool *sp, uint64_t seq)
+{
+	ix_clear(sp);
+	if (seq - 1 > sp->acked)
+		sp->acked = seq - 1;
 }
 
 /* Index the records of one segment. */
@@ -148,11 +159,11 @@ index_segment(struct cdp_spool *sp, uint64_t segment)
 		e.segment = segment;
 		e.offset = rec->offset;
 		/* A section after STREAM_END is sent with its header. */
-		if (ix_ended(sp)) {
+		if (cdp_spool_ix_ended(sp)) {
 			e.size += (uint32_t)(e.offset - hdr_off);
 			e.offset = hdr_off;
 		}
-		if (ix_push(sp, &e) == -1) {
+		if (cdp_spool_ix_push(sp, &e) == -1) {
 			rc = -1;
 			break;
 		}
@@ -223,18 +234,13 @@ cdp_spool_open(const char *dir, uint64_t max_bytes, const char **why)
 	struct cdp_spool *sp;
 	uint64_t *segs = NULL, seg;
 	size_t n = 0, i;
+	int e;
 
 	*why = err;
-	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
-	    (sp->dir = strdup(dir)) == NULL) {
-		free(sp);
+	if ((sp = cdp_spool_new(dir, max_bytes)) == NULL) {
 		snprintf(err, sizeof(err), "%s", strerror(errno));
 		return NULL;
 	}
-	pthread_mutex_init(&sp->mu, NULL);
-	sp->rfd = -1;
-	sp->ffd = -1;
-	sp->max_bytes = max_bytes;
 	sp->st = cdp_store_open(dir, CDP_STORE_CREATE | CDP_STORE_NOSYNC, why);
 	if (sp->st == NULL)
 		goto fail;
@@ -262,83 +268,37 @@ cdp_spool_open(const char *dir, uint64_t max_bytes, const char **why)
 fail_errno:
 	snprintf(err, sizeof(err), "%s: %s", dir, strerror(errno));
 fail:
+	e = errno;
 	free(segs);
-	{
-		int e = errno;
-
-		if (sp->st != NULL)
-			cdp_store_close(sp->st);
-		free(sp->ix);
-		free(sp->dir);
-		free(sp);
-		errno = e;
-	}
+	if (sp->st != NULL)
+		cdp_store_close(sp->st);
+	cdp_spool_free(sp);
+	errno = e;
 	return NULL;
-}
-
-struct cdp_spool *
-cdp_spool_open_file(int fd, const char *name, uint64_t max_bytes,
-    const char **why)
-{
-	static char err[512];
-	struct cdp_spool *sp;
-
-	*why = err;
-	if ((sp = calloc(1, sizeof(*sp))) == NULL ||
-	    (sp->dir = strdup(name)) == NULL ||
-	    (sp->ffd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
-		snprintf(err, sizeof(err), "%s: %s", name, strerror(errno));
-		if (sp != NULL)
-			free(sp->dir);
-		free(sp);
-		return NULL;
-	}
-	pthread_mutex_init(&sp->mu, NULL);
-	sp->rfd = -1;
-	sp->max_bytes = max_bytes;
-	sp->fnext = 1;
-	return sp;
 }
 
 int
 cdp_spool_uuid(struct cdp_spool *sp, uint8_t uuid[16])
 {
-	int rc;
-
-	if (sp->st != NULL)
-		return cdp_store_uuid(sp->st, uuid);
-	pthread_mutex_lock(&sp->mu);
-	if ((rc = sp->fhave_uuid))
-		memcpy(uuid, sp->fuuid, 16);
-	pthread_mutex_unlock(&sp->mu);
-	return rc;
+	if (sp->file != NULL)
+		return cdp_spool_file_uuid(sp, uuid);
+	return cdp_store_uuid(sp->st, uuid);
 }
 
 const uint8_t *
 cdp_spool_header(struct cdp_spool *sp, size_t *len)
 {
-	const uint8_t *h;
-
-	if (sp->st != NULL)
-		return cdp_store_header(sp->st, len);
-	pthread_mutex_lock(&sp->mu);
-	h = sp->fhdr;
-	*len = sp->fhdr_len;
-	pthread_mutex_unlock(&sp->mu);
-	return h;
+	if (sp->file != NULL)
+		return cdp_spool_file_header(sp, len);
+	return cdp_store_header(sp->st, len);
 }
 
 uint64_t
 cdp_spool_next_seq(struct cdp_spool *sp)
 {
-	uint64_t v;
-
-	if (sp->st != NULL)
-		return cdp_store_next_seq(sp->st);
-	pthread_mutex_lock(&sp->mu);
-	v = sp->fnext;
-	pthread_mutex_unlock(&sp->mu);
-	return v;
+	if (sp->file != NULL)
+		return cdp_spool_file_next_seq(sp);
+	return cdp_store_next_seq(sp->st);
 }
 
 uint64_t
@@ -355,40 +315,9 @@ cdp_spool_acked(struct cdp_spool *sp)
 int
 cdp_spool_ended(struct cdp_spool *sp)
 {
-	int v;
-
-	if (sp->st != NULL)
-		return cdp_store_ended(sp->st);
-	pthread_mutex_lock(&sp->mu);
-	v = ix_ended(sp);
-	pthread_mutex_unlock(&sp->mu);
-	return v;
-}
-
-/* cdp_spool_begin() on a file: the stream's header, and where it is. */
-static int
-file_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
-{
-	uint8_t *copy;
-
-	if (sp->fhave_uuid && memcmp(sp->fuuid, hdr->uuid, 16) != 0) {
-		snprintf(sp->err, sizeof(sp->err), "%s: a second stream",
-		    sp->dir);
-		errno = EINVAL;
-		return -1;
-	}
-	if ((copy = malloc(hdr->raw_size)) == NULL)
-		return -1;
-	memcpy(copy, hdr->raw, hdr->raw_size);
-	pthread_mutex_lock(&sp->mu);
-	free(sp->fhdr);
-	sp->fhdr = copy;
-	sp->fhdr_len = hdr->raw_size;
-	memcpy(sp->fuuid, hdr->uuid, 16);
-	sp->fhave_uuid = 1;
-	sp->fhdr_off = hdr->offset;
-	pthread_mutex_unlock(&sp->mu);
-	return 0;
+	if (sp->file != NULL)
+		return cdp_spool_file_ended(sp);
+	return cdp_store_ended(sp->st);
 }
 
 int
@@ -396,8 +325,8 @@ cdp_spool_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
 {
 	uint8_t uuid[16];
 
-	if (sp->st == NULL)
-		return file_begin(sp, hdr);
+	if (sp->file != NULL)
+		return cdp_spool_file_begin(sp, hdr);
 	if (cdp_store_uuid(sp->st, uuid) && memcmp(uuid, hdr->uuid, 16) != 0) {
 		if (cdp_store_next_seq(sp->st) - 1 > cdp_spool_acked(sp)) {
 			errno = EEXIST;
@@ -414,96 +343,48 @@ cdp_spool_begin(struct cdp_spool *sp, const struct cdp_record *hdr)
 	return cdp_store_begin(sp->st, hdr);
 }
 
-/*
- * cdp_spool_put() on a file: index the record where it is, taking what a
- * store would take (cdp_store_append()), and drop the same.  Called with
- * mu held.
- */
-static int
-file_put(struct cdp_spool *sp, const struct cdp_record *rec)
+int
+cdp_spool_fit(struct cdp_spool *sp, const struct cdp_streamrule_at *at,
+    const struct cdp_record *rec, enum cdp_streamrule_fit *fit)
 {
-	struct cdp_spool_rec e;
-
-	if (rec->type == CDP_T_STREAM_HDR) {
-		sp->fhdr_off = rec->offset;
-		return 0;
-	}
-	if ((rec->type == CDP_T_STREAM_END && ix_ended(sp)) ||
-	    (rec->seq != 0 && rec->seq < sp->fnext))
+	switch ((*fit = cdp_streamrule_fit(at, rec))) {
+	case CDP_FIT_REPEAT:
+	case CDP_FIT_END_AGAIN:
 		return 1;
-	if (rec->seq != 0 && sp->fnext > 1 && rec->seq > sp->fnext) {
+	case CDP_FIT_GAP:
 		snprintf(sp->err, sizeof(sp->err), "seq %" PRIu64 " follows "
-		    "seq %" PRIu64 " in the spool", rec->seq, sp->fnext - 1);
+		    "seq %" PRIu64 " in the spool", rec->seq, at->next_seq - 1);
 		errno = EINVAL;
 		return -1;
-	}
-	if (rec->type == CDP_T_STREAM_END && sp->fnext > 1 &&
-	    rec->u64 != sp->fnext - 1) {
-		snprintf(sp->err, sizeof(sp->err), "STREAM_END with last_seq "
-		    "%" PRIu64 " after seq %" PRIu64, rec->u64, sp->fnext - 1);
-		errno = EINVAL;
-		return -1;
-	}
-	if (sp->len > 0 && sp->held + rec->raw_size > sp->max_bytes) {
-		errno = EAGAIN;
-		return -1;
-	}
-	/* A store keeps no HEARTBEAT before anything else, or after the end. */
-	if (rec->type == CDP_T_HEARTBEAT && (!sp->fany || ix_ended(sp)))
+	default:
 		return 0;
-	e.seq = rec->seq;
-	e.time_ns = rec->time_ns;
-	e.type = rec->type;
-	e.size = (uint32_t)rec->raw_size;
-	e.segment = 0;
-	e.offset = rec->offset;
-	/*
-	 * After a STREAM_END, the section's header (the reader had one
-	 * come first) goes out with the record, as from a store.
-	 */
-	if (ix_ended(sp) && sp->fhdr_off < e.offset) {
-		e.size += (uint32_t)(e.offset - sp->fhdr_off);
-		e.offset = sp->fhdr_off;
 	}
-	if (ix_push(sp, &e) == -1)
-		return -1;
-	if (rec->seq != 0)
-		sp->fnext = rec->seq + 1;
-	sp->fany = 1;
-	return 0;
 }
 
 int
 cdp_spool_put(struct cdp_spool *sp, const struct cdp_record *rec)
 {
 	struct cdp_store_pos pos = { UINT64_MAX, 0 };
-	uint64_t next;
+	struct cdp_streamrule_at at = { 0 };
+	enum cdp_streamrule_fit fit;
 	struct cdp_spool_rec e;
 	size_t hdr_len;
 	int rc, ended;
 
-	if (sp->st == NULL) {
-		pthread_mutex_lock(&sp->mu);
-		rc = file_put(sp, rec);
-		pthread_mutex_unlock(&sp->mu);
-		return rc;
-	}
-	next = cdp_store_next_seq(sp->st);
+	if (sp->file != NULL)
+		return cdp_spool_file_put(sp, rec);
 	if (rec->type == CDP_T_STREAM_HDR)
 		return 0;
-	if ((rec->type == CDP_T_STREAM_END && cdp_store_ended(sp->st)) ||
-	    (rec->seq != 0 && rec->seq < next))
-		return 1;
-	if (rec->seq != 0 && next > 1 && rec->seq > next) {
-		snprintf(sp->err, sizeof(sp->err), "seq %" PRIu64 " follows "
-		    "seq %" PRIu64 " in the spool", rec->seq, next - 1);
-		errno = EINVAL;
-		return -1;
-	}
+	/* The spool's side of the rule; the store judges the rest. */
+	at.next_seq = cdp_store_next_seq(sp->st);
+	at.have_records = at.next_seq > 1;
+	at.ended = cdp_store_ended(sp->st);
+	if ((rc = cdp_spool_fit(sp, &at, rec, &fit)) != 0)
+		return rc;
 	pthread_mutex_lock(&sp->mu);
 	rc = sp->len > 0 &&
 	    cdp_store_bytes(sp->st) + rec->raw_size > sp->max_bytes;
-	ended = ix_ended(sp);
+	ended = cdp_spool_ix_ended(sp);
 	pthread_mutex_unlock(&sp->mu);
 	if (rc) {
 		errno = EAGAIN;
@@ -530,7 +411,7 @@ cdp_spool_put(struct cdp_spool *sp, const struct cdp_record *rec)
 		e.size += (uint32_t)hdr_len;
 	}
 	pthread_mutex_lock(&sp->mu);
-	rc = ix_push(sp, &e);
+	rc = cdp_spool_ix_push(sp, &e);
 	pthread_mutex_unlock(&sp->mu);
 	return rc;
 }
@@ -563,14 +444,12 @@ cdp_spool_flush(struct cdp_spool *sp)
 int
 cdp_spool_skip_to(struct cdp_spool *sp, uint64_t seq)
 {
+	if (sp->file != NULL)
+		return cdp_spool_file_skip_to(sp, seq);
 	pthread_mutex_lock(&sp->mu);
-	ix_clear(sp);
-	if (seq - 1 > sp->acked)
-		sp->acked = seq - 1;
-	sp->fnext = seq;
-	sp->fany = 0;
+	cdp_spool_ix_skip_to(sp, seq);
 	pthread_mutex_unlock(&sp->mu);
-	return sp->st != NULL ? cdp_store_clear(sp->st, seq) : 0;
+	return cdp_store_clear(sp->st, seq);
 }
 
 int
@@ -649,8 +528,8 @@ cdp_spool_end(struct cdp_spool *sp)
 static int
 segment_fd(struct cdp_spool *sp, uint64_t segment)
 {
-	if (sp->st == NULL)
-		return sp->ffd;
+	if (sp->file != NULL)
+		return cdp_spool_file_fd(sp);
 	if (sp->rfd != -1 && sp->rseg == segment)
 		return sp->rfd;
 	if (sp->rfd != -1)
@@ -713,14 +592,9 @@ cdp_spool_read(struct cdp_spool *sp, uint64_t pos, uint8_t **buf,
 uint64_t
 cdp_spool_bytes(struct cdp_spool *sp)
 {
-	uint64_t v;
-
-	if (sp->st != NULL)
-		return cdp_store_bytes(sp->st);
-	pthread_mutex_lock(&sp->mu);
-	v = sp->held;
-	pthread_mutex_unlock(&sp->mu);
-	return v;
+	if (sp->file != NULL)
+		return cdp_spool_file_bytes(sp);
+	return cdp_store_bytes(sp->st);
 }
 
 const char *
@@ -736,18 +610,15 @@ cdp_spool_close(struct cdp_spool *sp)
 {
 	if (sp == NULL)
 		return;
-	write_acked(sp);
+	if (sp->file != NULL)
+		cdp_spool_file_close(sp);
+	else {
+		write_acked(sp);
+		cdp_store_close(sp->st);
+	}
 	if (sp->rfd != -1)
 		close(sp->rfd);
-	if (sp->ffd != -1)
-		close(sp->ffd);
-	if (sp->st != NULL)
-		cdp_store_close(sp->st);
-	pthread_mutex_destroy(&sp->mu);
-	free(sp->fhdr);
-	free(sp->ix);
-	free(sp->dir);
-	free(sp);
+	cdp_spool_free(sp);
 }
 
 struct cdp_spool *
@@ -825,12 +696,9 @@ short_file(struct cdp_spool *sp)
 {
 	if (errno != ENODATA)
 		return -1;
+	if (sp->file != NULL)
+		return cdp_spool_file_changed(sp);
 	errno = EIO;
-	if (sp->st == NULL) {
-		snprintf(sp->err, sizeof(sp->err), "%s: shorter than when "
-		    "it was read: changed while being sent", sp->dir);
-		errno = ESTALE;
-	}
 	return -1;
 }
 

@@ -37,6 +37,7 @@
 #include "cdp_reader.h"
 #include "cdp_source.h"
 #include "cdp_store.h"
+#include "cdp_streamrule.h"
 #include "cdp_time.h"
 #include "cdp_uuid.h"
 
@@ -856,6 +857,9 @@ static int
 append_locked(struct cdp_store *s, const struct cdp_record *rec,
     struct cdp_store_pos *pos)
 {
+	struct cdp_streamrule_at here = { s->next_seq, s->have_records,
+	    s->ended, s->fd != -1 };
+	enum cdp_streamrule_fit fit;
 	int numbered = rec->seq != 0, rc;
 	uint64_t at;
 
@@ -870,33 +874,25 @@ append_locked(struct cdp_store *s, const struct cdp_record *rec,
 	}
 	if (rec->type == CDP_T_STREAM_HDR)
 		return 0;
-	if (numbered && s->have_records && rec->seq != s->next_seq) {
-		errno = EINVAL;
-		return FAIL(s, "seq %" PRIu64 " where %" PRIu64 " is next",
-		    rec->seq, s->next_seq);
-	}
-	if (rec->type == CDP_T_STREAM_END && (s->ended || (s->have_records &&
-	    rec->u64 != s->next_seq - 1))) {
-		if (s->ended)
-			return 0;
-		errno = EINVAL;
-		return FAIL(s, "STREAM_END with last_seq %" PRIu64
-		    " after seq %" PRIu64, rec->u64, s->next_seq - 1);
-	}
+	fit = cdp_streamrule_fit(&here, rec);
+	if (fit == CDP_FIT_END_AGAIN)
+		return 0;
+	if (fit != CDP_FIT_NEXT && fit != CDP_FIT_IDLE)
+		return cdp_streamrule_refuse(fit, &here, rec, s->err,
+		    sizeof(s->err));
 	if (s->sealed && s->fd != -1 && (rc = leave_sealed(s, rec)) != 0)
 		return rc == 1 ? 0 : -1;
-	if (s->fd == -1 && !numbered) {
-		/* Nothing to hang it on yet: keep only what it says. */
-		if (rec->type == CDP_T_HEARTBEAT) {
+	if (fit == CDP_FIT_IDLE) {
+		/* No segment to hang it on yet: keep only what it says. */
+		if (s->fd == -1) {
 			pthread_mutex_lock(&s->mu);
 			if (rec->time_ns > s->written_time)
 				s->written_time = rec->time_ns;
 			pthread_mutex_unlock(&s->mu);
-			return 0;
 		}
-		if (new_segment(s, s->next_seq) == -1)
-			return -1;
-	} else if (s->fd == -1 || (numbered &&
+		return 0;	/* after STREAM_END: nothing */
+	}
+	if (s->fd == -1 || (numbered &&
 	    s->cur_size >= s->segment_size) || (numbered &&
 	    !s->have_records && rec->seq != s->cur_first)) {
 		/*
@@ -908,8 +904,6 @@ append_locked(struct cdp_store *s, const struct cdp_record *rec,
 		if (new_segment(s, numbered ? rec->seq : s->next_seq) == -1)
 			return -1;
 	} else if (s->ended) {
-		if (rec->type == CDP_T_HEARTBEAT)
-			return 0;
 		/* A resumed section after STREAM_END starts with a header. */
 		if (put_bytes(s, s->hdr, s->hdr_len) == -1)
 			return -1;
