@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <popt.h>
@@ -47,6 +48,8 @@
 #define PRELOAD_NAME	"libcdp-preload.so"
 #define OUTPUT_PIPE_SIZE (1024 * 1024)	/* standard output, when a pipe */
 #define POLL_MS		10	/* how often the ring is looked at when idle */
+#define FLOW_POLL_MS	1	/* the same while changes flow */
+#define FLOW_MS		100	/* they flow: one came this recently */
 #define RELEASE_EVERY	64	/* records between releases of ring space */
 #define OPT_COMPRESS	1
 
@@ -393,14 +396,32 @@ serve_control(struct opts *o)
 	}
 }
 
-/* Drain the ring into the journal until everybody is gone. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Drain the ring into the journal until everybody is gone.
+ *
+ * Producers do not wake the drain for each record (that would cost a
+ * system call per write); it looks at the ring every POLL_MS when idle,
+ * which is also the most a record waits before it goes out.  While
+ * changes flow it looks every FLOW_POLL_MS instead, for the RPO: at
+ * most a thousand wake-ups a second, and only while there is work.
+ */
 static int
 drain(struct opts *o)
 {
 	const struct cdp_ring_rec *r;
 	struct cdp_record *rec;
 	unsigned since = 0;
-	int n, rc = 0;
+	int n, rc = 0, got = 0;
+	int64_t flowed = 0;
 
 	if ((rec = malloc(sizeof(*rec))) == NULL)
 		err(CDP_EXIT_FAIL, "malloc");
@@ -409,8 +430,10 @@ drain(struct opts *o)
 			kill(o->child, got_signal);
 			got_signal = 0;
 		}
-		n = cdp_ring_next(o->ring, &r, since ? 0 : POLL_MS);
+		n = cdp_ring_next(o->ring, &r, since ? 0 :
+		    mono_ms() - flowed < FLOW_MS ? FLOW_POLL_MS : POLL_MS);
 		if (n == 1) {
+			got = 1;
 			if (!o->failed && cdp_ring_to_record(r, rec) == 0 &&
 			    cdp_tapout_put(o->tap, cdp_ring_tail(o->ring), rec)
 			    == -1)
@@ -424,6 +447,11 @@ drain(struct opts *o)
 		}
 		cdp_ring_release(o->ring);
 		since = 0;
+		if (got) {
+			/* Once per batch: a clock read per record costs. */
+			flowed = mono_ms();
+			got = 0;
+		}
 		if (n == -1) {
 			warnx("a tapped process died while recording a change; "
 			    "the journal is incomplete");
