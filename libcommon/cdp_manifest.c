@@ -104,8 +104,14 @@ fits(const struct cdp_manifest *m, uint64_t first, uint64_t last)
 {
 	if (first == 0 || last + 1 < first)
 		return 0;
+	/*
+	 * After a segment without numbered records (last is first - 1), the
+	 * next would have its name: one object, two entries, read twice.
+	 * Such a segment grows and is replaced instead (cdp_manifest_add()).
+	 */
 	if (m->nsegs > 0)
-		return first == m->segs[m->nsegs - 1].last + 1;
+		return first == m->segs[m->nsegs - 1].last + 1 &&
+		    first != m->segs[m->nsegs - 1].first;
 	return m->base_last == 0 || first == m->base_last + 1;
 }
 

@@ -151,6 +151,10 @@ START_TEST(test_manifest_bad)
 	expect_bad("cdp-manifest 1\nstream 00112233-4455-6677-8899-"
 	    "aabbccddeeff\ndurable_seq 20\nsegment 1 10 5 0\nsegment 12 20 5 0\n"
 	    "end\n", "line 5: segment 12-20 does not follow");
+	/* Two entries for one object (an empty segment, then its name). */
+	expect_bad("cdp-manifest 1\nstream 00112233-4455-6677-8899-"
+	    "aabbccddeeff\ndurable_seq 9\nsegment 1 0 5 0\nsegment 1 9 5 0\n"
+	    "end\n", "line 5: segment 1-9 does not follow");
 	expect_bad("cdp-manifest 1\nstream 00112233-4455-6677-8899-"
 	    "aabbccddeeff\ndurable_seq 10\nsegment 1 10\nend\n",
 	    "want \"segment FIRST LAST BYTES TIME_NS\"");
