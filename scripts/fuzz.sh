@@ -1,28 +1,42 @@
 #!/bin/bash
-# fuzz.sh: fuzz the journal reader (tests/fuzz/fuzz_reader.c).
+# fuzz.sh: fuzz the parsers of untrusted input (tests/fuzz/fuzz_*.c).
 #
-# usage: scripts/fuzz.sh build          libFuzzer target, clang, ASan+UBSan
-#        scripts/fuzz.sh run SECONDS    fuzz for SECONDS (builds if needed)
-#        scripts/fuzz.sh replay [FILE|DIR ...]
-#                                       run the corpus (default
-#                                       tests/fuzz/corpus) through a plain
-#                                       driver, with ASan+UBSan when the
-#                                       compiler has them
+# Targets: reader (journal and pcap bytes, the default), manifest (the
+# bucket manifest), xml (S3's XML replies), lease (the S3 lease object),
+# apply (the apply engine fed hostile records: nothing outside the target
+# may change).
+#
+# usage: scripts/fuzz.sh build [TARGET ...]
+#                                       libFuzzer targets (default all),
+#                                       clang, ASan+UBSan
+#        scripts/fuzz.sh run SECONDS [TARGET]
+#                                       fuzz TARGET (default reader) for
+#                                       SECONDS (builds if needed)
+#        scripts/fuzz.sh replay [TARGET] [FILE|DIR ...]
+#                                       run inputs through a plain driver
+#                                       (tests/fuzz/replay.c), with
+#                                       ASan+UBSan when the compiler has
+#                                       them: without arguments every
+#                                       target's corpus; with files and no
+#                                       TARGET, the reader
 #        scripts/fuzz.sh seed           rewrite the seeds in tests/fuzz/corpus
 #                                       (NN-*.cdpj, NN-*.pcap) from
 #                                       tests/e2e/data/handmade.py
 #
 # Everything is built in $FUZZ_BUILD (default fuzz-build/ at the top of the
-# tree).  run fuzzes a copy of the seed corpus in $FUZZ_BUILD/corpus and
-# writes crashes to $FUZZ_BUILD/crashes, never into the repository.  To
-# keep an input that found a bug, copy it into tests/fuzz/corpus (keep the
-# corpus small: under 20 files and 64 KiB).
+# tree).  run fuzzes a copy of the seed corpus in $FUZZ_BUILD/corpus-TARGET
+# and writes crashes to $FUZZ_BUILD/crashes-TARGET, never into the
+# repository.  The seeds are tests/fuzz/corpus for the reader and
+# tests/fuzz/corpus-TARGET for the others; tests/fuzz/TARGET.dict, if
+# there, is libFuzzer's dictionary.  To keep an input that found a bug,
+# copy it into the target's seed corpus (keep each small: under 20 files
+# and 64 KiB).
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD:-$root/fuzz-build}
 seeds=$root/tests/fuzz/corpus
-harness=$root/tests/fuzz/fuzz_reader.c
+targets="reader manifest xml lease apply"
 # The libraries libcommon uses: the Makefile's list, so there is one list.
 pkgs=$(sed -n 's/^PKGS_COMMON[[:space:]]*[:?]*=//p' "$root/Makefile")
 prog=${0##*/}
@@ -35,8 +49,39 @@ die()
 
 usage()
 {
-	echo "usage: $prog build | run SECONDS | replay [FILE|DIR ...] | seed" >&2
+	echo "usage: $prog build [TARGET ...] | run SECONDS [TARGET] |" \
+	    "replay [TARGET] [FILE|DIR ...] | seed" >&2
+	echo "targets: $targets" >&2
 	exit 2
+}
+
+is_target()
+{
+	case " $targets " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+# The seed corpus of a target.
+corpus_of()
+{
+	if [ "$1" = reader ]; then
+		echo "$seeds"
+	else
+		echo "$seeds-$1"
+	fi
+}
+
+# Longest input libFuzzer makes for a target: a journal may be long; the
+# others are small texts, or a script of records.
+max_len_of()
+{
+	case $1 in
+	reader) echo 65536 ;;
+	apply) echo 4096 ;;
+	*) echo 16384 ;;
+	esac
 }
 
 pc()
@@ -66,36 +111,70 @@ do_build()
 {
 	command -v clang >/dev/null || die "clang is not installed (scripts/deps.sh)"
 	local san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	local flags="-g -O1 -fno-omit-frame-pointer -Wall -Wextra"
-	echo "$prog: building $build/fuzz_reader"
+	local flags="-g -O1 -fno-omit-frame-pointer -Wall -Wextra" t
+	# shellcheck disable=SC2086
+	[ $# -gt 0 ] || set -- $targets
+	for t; do
+		is_target "$t" || usage
+	done
+	echo "$prog: building libcommon for $*"
 	# shellcheck disable=SC2086
 	compile_lib clang "$build/fuzzer" $flags $san -fsanitize=fuzzer-no-link
-	# shellcheck disable=SC2046,SC2086
-	clang -std=gnu11 -D_GNU_SOURCE -I"$root/libcommon" $flags $san \
-	    -fsanitize=fuzzer -o "$build/fuzz_reader" "$harness" \
-	    "$build/fuzzer/libcommon.a" $(pc --libs)
+	for t; do
+		echo "$prog: building $build/fuzz_$t"
+		# shellcheck disable=SC2046,SC2086
+		clang -std=gnu11 -D_GNU_SOURCE -I"$root/libcommon" $flags \
+		    $san $(pc --cflags) -fsanitize=fuzzer -o "$build/fuzz_$t" \
+		    "$root/tests/fuzz/fuzz_$t.c" "$build/fuzzer/libcommon.a" \
+		    $(pc --libs) -lpthread
+	done
 }
 
 do_run()
 {
-	local secs=${1:-}
+	local secs=${1:-} t=${2:-reader} dict
 	case $secs in
 	''|*[!0-9]*) usage ;;
 	esac
-	[ -x "$build/fuzz_reader" ] || do_build
-	mkdir -p "$build/corpus" "$build/crashes"
-	cp -n "$seeds"/* "$build/corpus/" 2>/dev/null || true
-	echo "$prog: fuzzing for ${secs}s; corpus $build/corpus, crashes in $build/crashes"
-	"$build/fuzz_reader" -max_total_time="$secs" -max_len=65536 \
+	is_target "$t" || usage
+	[ -x "$build/fuzz_$t" ] || do_build "$t"
+	mkdir -p "$build/corpus-$t" "$build/crashes-$t"
+	cp -n "$(corpus_of "$t")"/* "$build/corpus-$t/" 2>/dev/null || true
+	dict=$root/tests/fuzz/$t.dict
+	echo "$prog: fuzzing $t for ${secs}s; corpus $build/corpus-$t," \
+	    "crashes in $build/crashes-$t"
+	# shellcheck disable=SC2046
+	"$build/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len_of "$t")" \
 	    -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	    -artifact_prefix="$build/crashes/" "$build/corpus"
+	    $([ -f "$dict" ] && echo "-dict=$dict") \
+	    -artifact_prefix="$build/crashes-$t/" "$build/corpus-$t"
 }
 
+# replay_one TARGET FILE|DIR ...: the inputs through TARGET's driver.
+replay_one()
+{
+	local t=$1
+	shift
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+	    "$build/replay/fuzz_${t}_replay" "$@"
+}
+
+# replay [TARGET] [FILE|DIR ...]: see the usage above.
 do_replay()
 {
 	local cc=${CC:-cc} san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 	local flags="-g -O1 -fno-omit-frame-pointer -Wall -Wextra" out=$build/replay
+	local t list rc=0
 	command -v "$cc" >/dev/null || cc=gcc
+	if [ $# -gt 0 ] && is_target "$1"; then
+		list=$1
+		shift
+	elif [ $# -gt 0 ]; then
+		list=reader
+	else
+		list=$targets
+	fi
 	mkdir -p "$out"
 	# Sanitizers if this compiler can link them, else a plain build.
 	# shellcheck disable=SC2086
@@ -107,14 +186,23 @@ do_replay()
 	rm -f "$out/probe"
 	# shellcheck disable=SC2086
 	compile_lib "$cc" "$out" $flags $san
-	# shellcheck disable=SC2046,SC2086
-	"$cc" -std=gnu11 -D_GNU_SOURCE -DCDP_FUZZ_REPLAY -I"$root/libcommon" \
-	    $flags $san -o "$out/fuzz_reader_replay" "$harness" \
-	    "$out/libcommon.a" $(pc --libs)
-	[ $# -gt 0 ] || set -- "$seeds"
-	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
-	UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-	    "$out/fuzz_reader_replay" "$@"
+	for t in $list; do
+		# shellcheck disable=SC2046,SC2086
+		"$cc" -std=gnu11 -D_GNU_SOURCE -I"$root/libcommon" $flags $san \
+		    $(pc --cflags) -o "$out/fuzz_${t}_replay" \
+		    "$root/tests/fuzz/fuzz_$t.c" "$root/tests/fuzz/replay.c" \
+		    "$out/libcommon.a" $(pc --libs) -lpthread
+	done
+	if [ $# -gt 0 ]; then
+		replay_one "$list" "$@" || rc=$?
+	else
+		for t in $list; do
+			[ -d "$(corpus_of "$t")" ] ||
+			    die "$t: no corpus $(corpus_of "$t")"
+			replay_one "$t" "$(corpus_of "$t")" || rc=$?
+		done
+	fi
+	return "$rc"
 }
 
 # seed: the seed corpus.  The valid journals come from handmade.py (written
@@ -277,8 +365,8 @@ EOF
 cmd=$1
 shift
 case $cmd in
-build) [ $# -eq 0 ] || usage; do_build ;;
-run) [ $# -eq 1 ] || usage; do_run "$1" ;;
+build) do_build "$@" ;;
+run) [ $# -eq 1 ] || [ $# -eq 2 ] || usage; do_run "$@" ;;
 replay) do_replay "$@" ;;
 seed) [ $# -eq 0 ] || usage; do_seed ;;
 *) usage ;;

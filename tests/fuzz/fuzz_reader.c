@@ -9,7 +9,7 @@
  * length the reader hands out.
  *
  * Built two ways by scripts/fuzz.sh: with clang -fsanitize=fuzzer as a
- * libFuzzer target, and with -DCDP_FUZZ_REPLAY as a plain program that runs
+ * libFuzzer target, and linked with replay.c as a plain program that runs
  * each file (or each file in each directory) named on its command line.
  */
 #include <sys/mman.h>
@@ -127,91 +127,3 @@ out:
 	close(fd);
 	return 0;
 }
-
-#ifdef CDP_FUZZ_REPLAY
-#include <dirent.h>
-#include <sys/stat.h>
-
-static int
-replay_file(const char *path)
-{
-	FILE *f;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if ((f = fopen(path, "rb")) == NULL) {
-		perror(path);
-		return -1;
-	}
-	for (;;) {
-		if (len == cap) {
-			uint8_t *nb;
-
-			cap = cap ? cap * 2 : 65536;
-			if ((nb = realloc(buf, cap)) == NULL)
-				abort();
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (ferror(f)) {
-		perror(path);
-		fclose(f);
-		free(buf);
-		return -1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
-	free(buf);
-	printf("ok %s (%zu bytes)\n", path, len);
-	return 0;
-}
-
-int
-main(int argc, char **argv)
-{
-	int i, rc = 0;
-
-	if (argc < 2) {
-		fprintf(stderr, "usage: fuzz_reader_replay FILE|DIR ...\n");
-		return 2;
-	}
-	for (i = 1; i < argc; i++) {
-		struct stat st;
-		struct dirent **names;
-		int k, count;
-
-		if (stat(argv[i], &st) == -1) {
-			perror(argv[i]);
-			rc = 1;
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			if (replay_file(argv[i]) == -1)
-				rc = 1;
-			continue;
-		}
-		if ((count = scandir(argv[i], &names, NULL, alphasort)) == -1) {
-			perror(argv[i]);
-			rc = 1;
-			continue;
-		}
-		for (k = 0; k < count; k++) {
-			char path[4096];
-
-			if (names[k]->d_name[0] != '.') {
-				snprintf(path, sizeof(path), "%s/%s", argv[i],
-				    names[k]->d_name);
-				if (replay_file(path) == -1)
-					rc = 1;
-			}
-			free(names[k]);
-		}
-		free(names);
-	}
-	return rc;
-}
-#endif
