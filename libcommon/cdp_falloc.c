@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -25,35 +26,66 @@
 #endif
 
 /*
+ * Where the file has data in [off, end): at *a the next extent at or
+ * after off, ending at *b.  0 when there is none (then *a is end).  A
+ * file system without SEEK_DATA has data everywhere, as lseek(2) says.
+ * -1 on error.
+ */
+static int
+next_data(int fd, off_t off, off_t end, off_t *a, off_t *b)
+{
+	off_t d, h;
+
+	*a = *b = end;
+	if (off >= end)
+		return 0;
+	if ((d = lseek(fd, off, SEEK_DATA)) == -1)
+		return errno == ENXIO ? 0 : -1;
+	if (d >= end)
+		return 0;
+	if ((h = lseek(fd, d, SEEK_HOLE)) == -1)
+		return -1;
+	*a = d;
+	*b = h < end ? h : end;
+	return 1;
+}
+
+/*
  * Zero [off, end), which lies within the file: a hole where the
- * filesystem can punch one (no space used), written zeros otherwise.
+ * filesystem can punch one (no space used), else zeros written over the
+ * data there, so that a huge sparse range costs no more than its data.
  */
 static int
 zero_range(int fd, off_t off, off_t end)
 {
 	static const uint8_t zeros[65536];
+	off_t a, b;
+	int rc;
 
 	if (off >= end || fallocate(fd, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE, off, end - off) == 0)
 		return 0;
-	while (off < end) {
-		size_t n = end - off < (off_t)sizeof(zeros) ?
-		    (size_t)(end - off) : sizeof(zeros);
-		ssize_t w = pwrite(fd, zeros, n, off);
+	while ((rc = next_data(fd, off, end, &a, &b)) == 1) {
+		while (a < b) {
+			size_t n = b - a < (off_t)sizeof(zeros) ?
+			    (size_t)(b - a) : sizeof(zeros);
+			ssize_t w = pwrite(fd, zeros, n, a);
 
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
+			if (w == -1) {
+				if (errno == EINTR)
+					continue;
+				return -1;
+			}
+			a += w;
 		}
-		off += w;
+		off = b;
 	}
-	return 0;
+	return rc;
 }
 
 /* Copy [src, src + len) to dst, which may overlap, in chunks. */
 static int
-move_range(int fd, off_t src, off_t dst, off_t len)
+copy_range(int fd, off_t src, off_t dst, off_t len)
 {
 	static uint8_t buf[1 << 20];
 	off_t done = 0;
@@ -75,6 +107,55 @@ move_range(int fd, off_t src, off_t dst, off_t len)
 		done += n;
 	}
 	return 0;
+}
+
+/* The pieces of a range: data extents, and the holes between them. */
+struct piece {
+	off_t		 off, end;
+	int		 data;
+};
+
+/*
+ * Move [src, src + len) to dst, which may overlap: data is copied, and
+ * where the source has a hole the destination gets one (zero_range()).
+ * The pieces are listed before anything is written, and taken in the
+ * order of the move (from the end when moving up), so that no piece is
+ * overwritten before it has moved.  Work and space are those of the
+ * data: a huge sparse file moves as fast as a small one.
+ */
+static int
+move_range(int fd, off_t src, off_t dst, off_t len)
+{
+	struct piece *p = NULL, *np;
+	size_t n = 0, cap = 0, i, k;
+	off_t at = src, a, b, d = dst - src;
+	int rc;
+
+	do {
+		if ((rc = next_data(fd, at, src + len, &a, &b)) == -1)
+			break;
+		if (n + 2 > cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((np = realloc(p, cap * sizeof(*p))) == NULL) {
+				rc = -1;
+				break;
+			}
+			p = np;
+		}
+		if (a > at)
+			p[n++] = (struct piece){ at, a, 0 };
+		if (rc == 1)
+			p[n++] = (struct piece){ a, b, 1 };
+		at = b;
+	} while (rc == 1 && at < src + len);
+	for (k = 0; rc != -1 && k < n; k++) {
+		i = d > 0 ? n - 1 - k : k;
+		rc = p[i].data ? copy_range(fd, p[i].off, p[i].off + d,
+		    p[i].end - p[i].off) : zero_range(fd, p[i].off + d,
+		    p[i].end + d);
+	}
+	free(p);
+	return rc == -1 ? -1 : 0;
 }
 
 /*

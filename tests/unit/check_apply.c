@@ -256,6 +256,49 @@ START_TEST(test_apply_falloc_emulate)
 }
 END_TEST
 
+/*
+ * A hostile journal makes a file huge and sparse for nothing, then
+ * collapses or inserts a range the file system cannot move at that
+ * alignment: the emulation moves the data, not the holes (it once wrote
+ * the whole size out, a disk filled from a journal of 100 bytes).
+ */
+START_TEST(test_apply_falloc_sparse)
+{
+	static const struct {
+		uint32_t mode;
+		off_t off, end, size, xyz;
+	} t[] = {
+		{ 0x08, 4099, 4100, (2LL << 30) - 1, (1LL << 30) - 1 },
+		{ 0x20, 4099, 8196, (2LL << 30) + 4097, (1LL << 30) + 4097 },
+	};
+	char p[512], got[4];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/f", dir);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		fd = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		ck_assert_int_eq(write(fd, "abc", 3), 3);
+		ck_assert_int_eq(pwrite(fd, "xyz", 3, 1LL << 30), 3);
+		ck_assert_int_eq(ftruncate(fd, 2LL << 30), 0);
+		ck_assert_int_eq(cdp_falloc_emulate(fd, t[i].mode, t[i].off,
+		    t[i].end), 0);
+		ck_assert_int_eq(fstat(fd, &st), 0);
+		ck_assert_msg(st.st_size == t[i].size, "mode 0x%x: size %jd",
+		    t[i].mode, (intmax_t)st.st_size);
+		ck_assert_msg(st.st_blocks <= 256, "mode 0x%x: %jd blocks",
+		    t[i].mode, (intmax_t)st.st_blocks);
+		ck_assert_int_eq(pread(fd, got, 3, 0), 3);
+		ck_assert(memcmp(got, "abc", 3) == 0);
+		ck_assert_int_eq(pread(fd, got, 4, t[i].xyz - 1), 4);
+		ck_assert_msg(memcmp(got, "\0xyz", 4) == 0, "mode 0x%x: "
+		    "xyz moved wrong", t[i].mode);
+		close(fd);
+	}
+}
+END_TEST
+
 /* A gap is a gap also when no state was loaded; skipped seqs are none. */
 START_TEST(test_apply_gap_in_run)
 {
@@ -393,6 +436,7 @@ apply_suite(void)
 	tcase_add_test(tc, test_apply_dryrun_writes_nothing);
 	tcase_add_test(tc, test_apply_pathmap_move);
 	tcase_add_test(tc, test_apply_falloc_emulate);
+	tcase_add_test(tc, test_apply_falloc_sparse);
 	tcase_add_test(tc, test_apply_gap_in_run);
 	tcase_add_test(tc, test_apply_one_applier);
 	tcase_add_test(tc, test_apply_falloc_apply_no_space);
