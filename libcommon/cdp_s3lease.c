@@ -50,11 +50,15 @@ note(struct cdp_s3lease *l, const char *fmt, ...)
 	pthread_mutex_unlock(&l->mu);
 }
 
-/* The lease object says: holder, pid, until (ns).  0, or -1 if garbled. */
+/*
+ * The lease object says: holder, pid, until (ns).  0, or -1 if garbled,
+ * which a holder with control characters is (it goes into a message).
+ */
 static int
 parse_lease(char *text, char **holder, long *pid, int64_t *until)
 {
 	char *line, *save = NULL;
+	const unsigned char *c;
 	int seen = 0;
 
 	if (strncmp(text, "cdp-lease 1\n", 12) != 0)
@@ -69,7 +73,12 @@ parse_lease(char *text, char **holder, long *pid, int64_t *until)
 		else if (sscanf(line, "until_ns %" SCNd64, until) == 1)
 			seen |= 4;
 	}
-	return seen == 7 ? 0 : -1;
+	if (seen != 7)
+		return -1;
+	for (c = (const unsigned char *)*holder; *c != '\0'; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return -1;
+	return 0;
 }
 
 /*

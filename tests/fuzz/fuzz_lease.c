@@ -72,6 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *holders[] = { "me", "host:/var/spool/cdp", "",
 	    "holder me" };
 	char why[1024];
+	const char *p;
 	int mine = -1, rc;
 
 	if (size < 1)
@@ -87,6 +88,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();	/* only a GET that fails may fail */
 	if ((rc == -1 || mine == 0) && why[0] == 'x')
 		abort();	/* refused without saying why */
+	/* What the bucket says reaches a terminal: no control characters. */
+	for (p = why; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			abort();
 	sink += strlen(why);
 	return 0;
 }
