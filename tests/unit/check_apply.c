@@ -216,6 +216,19 @@ START_TEST(test_apply_pathmap_move)
 }
 END_TEST
 
+/* fd's size is size, and at most blocks 512-byte sectors hold it. */
+static void
+check_size(int fd, uint32_t mode, off_t size, blkcnt_t blocks)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert_msg(st.st_size == size, "mode 0x%x: size %jd", mode,
+	    (intmax_t)st.st_size);
+	ck_assert_msg(st.st_blocks <= blocks, "mode 0x%x: %jd blocks", mode,
+	    (intmax_t)st.st_blocks);
+}
+
 /* The content each emulated fallocate mode leaves, on "abcdefgh". */
 START_TEST(test_apply_falloc_emulate)
 {
@@ -272,7 +285,6 @@ START_TEST(test_apply_falloc_sparse)
 		{ 0x20, 4099, 8196, (2LL << 30) + 4097, (1LL << 30) + 4097 },
 	};
 	char p[512], got[4];
-	struct stat st;
 	size_t i;
 	int fd;
 
@@ -284,11 +296,7 @@ START_TEST(test_apply_falloc_sparse)
 		ck_assert_int_eq(ftruncate(fd, 2LL << 30), 0);
 		ck_assert_int_eq(cdp_falloc_emulate(fd, t[i].mode, t[i].off,
 		    t[i].end), 0);
-		ck_assert_int_eq(fstat(fd, &st), 0);
-		ck_assert_msg(st.st_size == t[i].size, "mode 0x%x: size %jd",
-		    t[i].mode, (intmax_t)st.st_size);
-		ck_assert_msg(st.st_blocks <= 256, "mode 0x%x: %jd blocks",
-		    t[i].mode, (intmax_t)st.st_blocks);
+		check_size(fd, t[i].mode, t[i].size, 256);
 		ck_assert_int_eq(pread(fd, got, 3, 0), 3);
 		ck_assert(memcmp(got, "abc", 3) == 0);
 		ck_assert_int_eq(pread(fd, got, 4, t[i].xyz - 1), 4);
@@ -369,7 +377,6 @@ START_TEST(test_apply_falloc_apply_no_space)
 		{ 0x41, 0, 64 << 20, 3 },
 	};
 	char p[512], got[4];
-	struct stat st;
 	size_t i;
 	int fd;
 
@@ -379,11 +386,7 @@ START_TEST(test_apply_falloc_apply_no_space)
 		ck_assert_int_eq(write(fd, "abc", 3), 3);
 		ck_assert_int_eq(cdp_falloc_apply(fd, t[i].mode, t[i].off,
 		    t[i].end), 0);
-		ck_assert_int_eq(fstat(fd, &st), 0);
-		ck_assert_msg(st.st_size == t[i].size, "mode 0x%x: size %jd",
-		    t[i].mode, (intmax_t)st.st_size);
-		ck_assert_msg(st.st_blocks <= 64, "mode 0x%x: %jd blocks",
-		    t[i].mode, (intmax_t)st.st_blocks);
+		check_size(fd, t[i].mode, t[i].size, 64);
 		ck_assert_int_eq(pread(fd, got, 3, 0), 3);
 		if (t[i].mode & 0x30)
 			ck_assert_msg(memcmp(got, "a\0\0", 3) == 0,
