@@ -27,9 +27,9 @@
 
 /*
  * Where the file has data in [off, end): at *a the next extent at or
- * after off, ending at *b.  0 when there is none (then *a is end).  A
- * file system without SEEK_DATA has data everywhere, as lseek(2) says.
- * -1 on error.
+ * after off, ending at *b.  1, or 0 when there is none (then *a is end).
+ * A file system that cannot tell (lseek(2) fails other than with ENXIO,
+ * as some FUSE servers do) has data everywhere.
  */
 static int
 next_data(int fd, off_t off, off_t end, off_t *a, off_t *b)
@@ -39,14 +39,16 @@ next_data(int fd, off_t off, off_t end, off_t *a, off_t *b)
 	*a = *b = end;
 	if (off >= end)
 		return 0;
-	if ((d = lseek(fd, off, SEEK_DATA)) == -1)
-		return errno == ENXIO ? 0 : -1;
+	if ((d = lseek(fd, off, SEEK_DATA)) == -1 && errno == ENXIO)
+		return 0;
+	if (d == -1)
+		d = off;
 	if (d >= end)
 		return 0;
-	if ((h = lseek(fd, d, SEEK_HOLE)) == -1)
-		return -1;
+	if ((h = lseek(fd, d, SEEK_HOLE)) == -1 || h <= d || h > end)
+		h = end;
 	*a = d;
-	*b = h < end ? h : end;
+	*b = h;
 	return 1;
 }
 
@@ -60,12 +62,11 @@ zero_range(int fd, off_t off, off_t end)
 {
 	static const uint8_t zeros[65536];
 	off_t a, b;
-	int rc;
 
 	if (off >= end || fallocate(fd, FALLOC_FL_PUNCH_HOLE |
 	    FALLOC_FL_KEEP_SIZE, off, end - off) == 0)
 		return 0;
-	while ((rc = next_data(fd, off, end, &a, &b)) == 1) {
+	while (next_data(fd, off, end, &a, &b) == 1) {
 		while (a < b) {
 			size_t n = b - a < (off_t)sizeof(zeros) ?
 			    (size_t)(b - a) : sizeof(zeros);
@@ -80,7 +81,7 @@ zero_range(int fd, off_t off, off_t end)
 		}
 		off = b;
 	}
-	return rc;
+	return 0;
 }
 
 /* Copy [src, src + len) to dst, which may overlap, in chunks. */
@@ -132,8 +133,7 @@ move_range(int fd, off_t src, off_t dst, off_t len)
 	int rc;
 
 	do {
-		if ((rc = next_data(fd, at, src + len, &a, &b)) == -1)
-			break;
+		rc = next_data(fd, at, src + len, &a, &b);
 		if (n + 2 > cap) {
 			cap = cap ? cap * 2 : 16;
 			if ((np = realloc(p, cap * sizeof(*p))) == NULL) {
