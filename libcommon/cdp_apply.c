@@ -35,6 +35,7 @@
 #include <linux/openat2.h>
 
 #include "cdp_apply_int.h"
+#include "cdp_err.h"
 #include "cdp_falloc.h"
 #include "cdp_path.h"
 #include "cdp_pathmap.h"
@@ -44,22 +45,6 @@
 #define STATE_MAX	4096	/* bytes of user.cdp.applied */
 
 /* Messages. */
-
-static void
-escape(char *dst, size_t size, const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0' && n + 5 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			n += (size_t)snprintf(dst + n, size - n, "\\x%02x", c);
-		else
-			dst[n++] = (char)c;
-	}
-	dst[n] = '\0';
-}
 
 /*
  * Set the error "seq N, offset M: PATH: why" and errno; returns -1.  why is
@@ -86,7 +71,7 @@ fail(struct cdp_apply *a, int errnum, const char *path, const char *fmt, ...)
 		snprintf(a->err, sizeof(a->err), "seq %" PRIu64 ", %s: %s",
 		    r->seq, where, why);
 	else {
-		escape(p, sizeof(p), path[0] == '\0' ? "." : path);
+		cdp_err_escape(p, sizeof(p), path[0] == '\0' ? "." : path);
 		snprintf(a->err, sizeof(a->err), "seq %" PRIu64 ", %s: %s: %s",
 		    r->seq, where, p, why);
 	}

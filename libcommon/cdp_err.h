@@ -15,4 +15,12 @@
 int	 cdp_seterr(char *buf, size_t size, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * s as it may go into a message, into buf (always NUL-terminated, cut
+ * short if it must be): control characters (below 0x20, and 0x7f) and
+ * backslashes written \xNN, so that what a journal or a bucket says
+ * cannot drive the terminal it is printed on.  Returns buf.
+ */
+const char *cdp_err_escape(char *buf, size_t size, const char *s);
+
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cdp_err.h"
 #include "cdp_s3.h"
 #include "cdp_s3lease.h"
 #include "cdp_time.h"
@@ -50,15 +51,11 @@ note(struct cdp_s3lease *l, const char *fmt, ...)
 	pthread_mutex_unlock(&l->mu);
 }
 
-/*
- * The lease object says: holder, pid, until (ns).  0, or -1 if garbled,
- * which a holder with control characters is (it goes into a message).
- */
+/* The lease object says: holder, pid, until (ns).  0, or -1 if garbled. */
 static int
 parse_lease(char *text, char **holder, long *pid, int64_t *until)
 {
 	char *line, *save = NULL;
-	const unsigned char *c;
 	int seen = 0;
 
 	if (strncmp(text, "cdp-lease 1\n", 12) != 0)
@@ -73,12 +70,7 @@ parse_lease(char *text, char **holder, long *pid, int64_t *until)
 		else if (sscanf(line, "until_ns %" SCNd64, until) == 1)
 			seen |= 4;
 	}
-	if (seen != 7)
-		return -1;
-	for (c = (const unsigned char *)*holder; *c != '\0'; c++)
-		if (*c < 0x20 || *c == 0x7f)
-			return -1;
-	return 0;
+	return seen == 7 ? 0 : -1;
 }
 
 /*
@@ -119,11 +111,14 @@ read_lease(struct cdp_s3 *s3, const char *me, int *mine, char *why,
 		    "understands; remove it if no receiver uses this prefix",
 		    cdp_s3_url(s3), CDP_S3_LEASE_NAME);
 	} else if (strcmp(holder, me) != 0 && until > now) {
+		/* Whoever can write to the bucket chose those bytes. */
+		char who[512];
+
 		*mine = 0;
 		snprintf(why, whylen, "%s: in use by another receiver (%s, "
 		    "pid %ld) for %" PRId64 " s more, unless it renews its "
-		    "lease", cdp_s3_url(s3), holder, pid,
-		    (until - now) / NS + 1);
+		    "lease", cdp_s3_url(s3), cdp_err_escape(who, sizeof(who),
+		    holder), pid, (until - now) / NS + 1);
 	}
 	free(text);
 	return 0;
@@ -137,10 +132,17 @@ static int
 write_lease(struct cdp_s3 *s3, const char *me, int64_t *until, char *why,
     size_t whylen)
 {
-	char text[2048];
+	char text[2048], esc[512];
 	int64_t t = cdp_time_now() + CDP_S3_LEASE_SECONDS * NS;
 	int n;
 
+	/* The lease is lines: a newline in it would not read back. */
+	if (strchr(me, '\n') != NULL) {
+		errno = EINVAL;
+		snprintf(why, whylen, "%s: holder %s: a newline in the name",
+		    cdp_s3_url(s3), cdp_err_escape(esc, sizeof(esc), me));
+		return -1;
+	}
 	n = snprintf(text, sizeof(text), "cdp-lease 1\nholder %s\npid %ld\n"
 	    "until_ns %" PRId64 "\n", me, (long)getpid(), t);
 	if (n < 0 || (size_t)n >= sizeof(text)) {
