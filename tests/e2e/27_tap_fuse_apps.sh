@@ -65,13 +65,7 @@ cp -a before replay
 + cdp-replay -C replay j.cdpj
 compare_trees --owner --xattr src replay
 # The database at each mark, the disk image at each mark.
-for r in 1 2 3; do
-	at_mark "at-$r" "sql$r"
-	[ "$(sqlite3 "at-$r/db.sqlite" 'pragma integrity_check')" = ok ] ||
-	    die "database at mark sql$r: integrity_check failed"
-	[ "$(sqlite3 "at-$r/db.sqlite" 'select count(*) from t')" = $((r * 100)) ] ||
-	    die "database at mark sql$r: want $((r * 100)) rows"
-done
+sqlite_at_marks db.sqlite sql 100
 for m in fs0 fs1 fs2; do
 	at_mark "at-$m" "$m"
 	e2fsck -fn "at-$m/disk.img" >"e2fsck-$m.out" 2>&1 ||

@@ -101,13 +101,7 @@ compare_trees src replay
 # Each state at its mark.
 at_mark at mapped
 cmp -s mapped.want at/mapped.bin || die "mapped.bin at its mark is not what was written"
-for r in 1 2 3; do
-	at_mark "at-$r" "wal$r"
-	[ "$(sqlite3 "at-$r/wal.db" 'pragma integrity_check')" = ok ] ||
-	    die "WAL database at mark wal$r: integrity_check failed"
-	[ "$(sqlite3 "at-$r/wal.db" 'select count(*) from t')" = $((r * 50)) ] ||
-	    die "WAL database at mark wal$r: want $((r * 50)) rows"
-done
+sqlite_at_marks wal.db wal 50
 at_mark at loop
 e2fsck -fn at/disk.img >e2fsck.out 2>&1 ||
     die "the loop-mounted image at its mark: e2fsck -fn found problems"

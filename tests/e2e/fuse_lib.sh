@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# tests/e2e/fuse_lib.sh: helpers for the cdp-tap --fuse tests (27_*, 28_*).
+# tests/e2e/fuse_lib.sh: helpers for the cdp-tap --fuse tests (27_*-29_*).
 #
 #   need_fuse               skip (77) unless /dev/fuse and fusermount3 work
 #   start_fuse ARG...       start "cdp-tap --fuse ARG..." in the background
@@ -10,6 +10,10 @@
 #                           die unless it exited 0 and left nothing mounted
 #   at_mark DIR MARK        DIR: a fresh copy of ./before with j.cdpj
 #                           replayed up to mark MARK (a state to check)
+#   sqlite_at_marks DB MARK ROWS
+#                           at marks MARK1..MARK3 (replayed into at-1..at-3),
+#                           DB passes integrity_check and its table t holds
+#                           1, 2, 3 times ROWS rows
 
 need_fuse()
 {
@@ -60,4 +64,17 @@ at_mark()
 {
 	rm -rf "$1" && cp -a before "$1"
 	cdp-replay -C "$1" --until-mark "$2" j.cdpj
+}
+
+sqlite_at_marks()
+{
+	local db=$1 mark=$2 rows=$3 r
+	for r in 1 2 3; do
+		at_mark "at-$r" "$mark$r"
+		[ "$(sqlite3 "at-$r/$db" 'pragma integrity_check')" = ok ] ||
+		    die "$db at mark $mark$r: integrity_check failed"
+		[ "$(sqlite3 "at-$r/$db" 'select count(*) from t')" = \
+		    $((r * rows)) ] ||
+		    die "$db at mark $mark$r: want $((r * rows)) rows"
+	done
 }
